@@ -1,0 +1,68 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { healthRoutes } from './api/health-routes.js';
+import { auditRoutes } from './audit/routes.js';
+import authPlugin from './auth/auth-plugin.js';
+import { tokenRoutes } from './auth/routes.js';
+import type { Config } from './config.js';
+import type { Sql } from './db/client.js';
+import type { Logger } from './logger.js';
+import errorHandler from './plugins/error-handler.js';
+import services from './plugins/services.js';
+import { teamRoutes } from './teams/routes.js';
+import { userRoutes } from './users/routes.js';
+import { VERSION } from './version.js';
+
+export interface AppOptions {
+  config: Config;
+  sql: Sql;
+  logger: Logger;
+}
+
+/** Builds the whole HTTP app without listening: tests inject into it, `server.ts` listens. */
+export async function buildApp({ config, sql, logger }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: false,
+    requestIdHeader: false,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Switchboard control plane',
+        version: VERSION,
+        description: 'Admin REST API. Authenticate with `Authorization: Bearer sb_…`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(services, { config, sql });
+  await app.register(errorHandler);
+  await app.register(authPlugin, { failuresPerMinute: config.authFailuresPerMinute });
+
+  await app.register(healthRoutes);
+  await app.register(
+    async (api) => {
+      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+      await api.register(async (authenticated) => {
+        authenticated.addHook('onRequest', authenticated.authenticate);
+        await authenticated.register(tokenRoutes);
+        await authenticated.register(userRoutes);
+        await authenticated.register(teamRoutes);
+        await authenticated.register(auditRoutes);
+      });
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,131 @@
+import type { Queryable, Sql } from '../db/client.js';
+import type { Actor, AuditEntry } from './actions.js';
+import { type ChainedRow, chainHash } from './chain.js';
+import { redact } from './redact.js';
+
+export interface AuditRow {
+  id: bigint;
+  at: Date;
+  actor_type: string;
+  actor_id: string | null;
+  token_id: string | null;
+  ip: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: string;
+  payload: unknown;
+  prev_hash: Buffer;
+  hash: Buffer;
+}
+
+export interface AuditFilter {
+  actorId?: string | undefined;
+  action?: string | undefined;
+  targetType?: string | undefined;
+  targetId?: string | undefined;
+  outcome?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  beforeId?: bigint | undefined;
+}
+
+export function toChainedRow(row: Pick<AuditRow, Exclude<keyof AuditRow, 'prev_hash' | 'hash'>>): ChainedRow {
+  return {
+    id: row.id.toString(),
+    at: row.at.toISOString(),
+    actorType: row.actor_type,
+    actorId: row.actor_id,
+    tokenId: row.token_id,
+    ip: row.ip,
+    action: row.action,
+    targetType: row.target_type,
+    targetId: row.target_id,
+    outcome: row.outcome,
+    payload: row.payload,
+  };
+}
+
+/**
+ * Appends rows to the chain inside the caller's transaction. Locking the head row serializes
+ * appends until that transaction ends, so call this as the last statement of the change it records.
+ */
+export async function appendAuditRows(tx: Queryable, actor: Actor, entries: AuditEntry[]): Promise<bigint[]> {
+  if (entries.length === 0) return [];
+  const [head] = await tx<{ last_id: bigint; last_hash: Buffer }[]>`select last_id, last_hash from audit_head for update`;
+  if (!head) throw new Error('audit_head is missing: the audit migration did not run');
+  let prev: Buffer = head.last_hash;
+  let id = head.last_id;
+  const at = new Date();
+  const rows = entries.map((entry) => {
+    id += 1n;
+    const row = {
+      id,
+      at,
+      actor_type: actor.type,
+      actor_id: actor.userId ?? null,
+      token_id: actor.tokenId ?? null,
+      ip: actor.ip ?? null,
+      action: entry.action,
+      target_type: entry.target?.type ?? null,
+      target_id: entry.target?.id ?? null,
+      outcome: entry.outcome ?? 'ok',
+      payload: redact(entry.payload ?? {}) as Record<string, unknown>,
+    };
+    const hash = chainHash(prev, toChainedRow(row));
+    const stored = { ...row, prev_hash: prev, hash };
+    prev = hash;
+    return stored;
+  });
+  await tx`
+    insert into audit_events ${tx(
+      rows.map((row) => ({ ...row, payload: tx.json(row.payload as never) })),
+      'id',
+      'at',
+      'actor_type',
+      'actor_id',
+      'token_id',
+      'ip',
+      'action',
+      'target_type',
+      'target_id',
+      'outcome',
+      'payload',
+      'prev_hash',
+      'hash',
+    )}`;
+  await tx`update audit_head set last_id = ${id}, last_hash = ${prev}`;
+  return rows.map((row) => row.id);
+}
+
+export async function queryAuditRows(sql: Sql, filter: AuditFilter, limit: number): Promise<AuditRow[]> {
+  return sql<AuditRow[]>`
+    select * from audit_events
+    where true
+      ${filter.beforeId !== undefined ? sql`and id < ${filter.beforeId}` : sql``}
+      ${filter.actorId ? sql`and actor_id = ${filter.actorId}` : sql``}
+      ${filter.action ? sql`and action like ${`${escapeLike(filter.action)}%`}` : sql``}
+      ${filter.targetType ? sql`and target_type = ${filter.targetType}` : sql``}
+      ${filter.targetId ? sql`and target_id = ${filter.targetId}` : sql``}
+      ${filter.outcome ? sql`and outcome = ${filter.outcome}` : sql``}
+      ${filter.from ? sql`and at >= ${filter.from}` : sql``}
+      ${filter.to ? sql`and at < ${filter.to}` : sql``}
+    order by id desc
+    limit ${limit}`;
+}
+
+/** Rows of a time range in chain order, a batch at a time, never the whole range in memory. */
+export function cursorAuditRows(sql: Sql, filter: AuditFilter, batch: number) {
+  return sql<AuditRow[]>`
+    select * from audit_events
+    where true
+      ${filter.from ? sql`and at >= ${filter.from}` : sql``}
+      ${filter.to ? sql`and at < ${filter.to}` : sql``}
+      ${filter.action ? sql`and action like ${`${escapeLike(filter.action)}%`}` : sql``}
+      ${filter.actorId ? sql`and actor_id = ${filter.actorId}` : sql``}
+    order by id asc`.cursor(batch);
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (char) => `\\${char}`);
+}

@@ -1,0 +1,111 @@
+import type { Role, User } from '@switchboard/protocol';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Actor } from '../audit/actions.js';
+import { AppError, forbidden } from '../errors.js';
+import { createWindowCounter } from './rate-limiter.js';
+import { type AuthenticatedRow, findByHash, touchLastUsed } from './token-repository.js';
+import { hashToken } from './tokens.js';
+
+export interface AuthContext {
+  user: User;
+  tokenId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by `authenticate` on every route of the authenticated API. */
+    auth: AuthContext;
+  }
+  interface FastifyInstance {
+    authenticate: (request: FastifyRequest) => Promise<void>;
+    requireRole: (...roles: Role[]) => (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  }
+}
+
+export function actorOf(request: FastifyRequest): Actor {
+  const auth = request.auth as AuthContext | undefined;
+  if (!auth) return { type: 'anonymous', ip: request.ip };
+  return { type: 'user', userId: auth.user.id, tokenId: auth.tokenId, ip: request.ip };
+}
+
+export function userFromRow(row: AuthenticatedRow): User {
+  return {
+    id: row.user_id,
+    email: row.email,
+    displayName: row.display_name,
+    role: row.role,
+    disabled: row.disabled,
+    createdAt: row.user_created_at.toISOString(),
+    updatedAt: row.user_updated_at.toISOString(),
+  };
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+const authPlugin: FastifyPluginAsync<{ failuresPerMinute: number }> = async (app, options) => {
+  const failures = createWindowCounter({ limit: options.failuresPerMinute });
+
+  async function reject(request: FastifyRequest, reason: string): Promise<never> {
+    const ip = request.ip;
+    const count = failures.hit(ip);
+    if (count > options.failuresPerMinute) {
+      // Record the moment a client crosses the limit, then stay quiet for the rest of the window.
+      if (count === options.failuresPerMinute + 1) {
+        await app.audit.recordAlone({ type: 'anonymous', ip }, { action: 'auth.rate_limited', outcome: 'denied', payload: { reason } });
+      }
+      throw new AppError('RATE_LIMITED', 'Too many failed sign-in attempts from this address. Wait a minute and try again.');
+    }
+    await app.audit.recordAlone(
+      { type: 'anonymous', ip },
+      { action: 'auth.denied', outcome: 'denied', payload: { reason, method: request.method, url: request.url.split('?')[0] } },
+    );
+    throw new AppError('UNAUTHORIZED', reasonText(reason));
+  }
+
+  app.decorateRequest('auth', null as unknown as AuthContext);
+
+  app.decorate('authenticate', async (request: FastifyRequest) => {
+    if (failures.exceeded(request.ip)) {
+      throw new AppError('RATE_LIMITED', 'Too many failed sign-in attempts from this address. Wait a minute and try again.');
+    }
+    const header = request.headers.authorization;
+    if (!header) return reject(request, 'missing_token');
+    const match = BEARER.exec(header);
+    if (!match?.[1]) return reject(request, 'malformed_header');
+    const row = await findByHash(app.sql, hashToken(match[1]));
+    if (!row) return reject(request, 'unknown_token');
+    if (row.revoked_at) return reject(request, 'revoked_token');
+    if (row.expires_at && row.expires_at.getTime() <= Date.now()) return reject(request, 'expired_token');
+    if (row.disabled) return reject(request, 'user_disabled');
+    request.auth = { user: userFromRow(row), tokenId: row.token_id };
+    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > 60_000) {
+      touchLastUsed(app.sql, row.token_id).catch((error) => request.log.warn({ err: error }, 'could not update token last use'));
+    }
+  });
+
+  app.decorate('requireRole', (...roles: Role[]) => async (request: FastifyRequest) => {
+    if (!roles.includes(request.auth.user.role)) {
+      throw forbidden(`This needs the ${roles.join(' or ')} role; you are ${request.auth.user.role}. Ask an admin.`);
+    }
+  });
+};
+
+function reasonText(reason: string): string {
+  switch (reason) {
+    case 'missing_token':
+      return 'Sign in: send your API token as "Authorization: Bearer sb_…".';
+    case 'malformed_header':
+      return 'The Authorization header must be "Bearer <token>".';
+    case 'revoked_token':
+      return 'This token was revoked. Create a new one or ask an admin.';
+    case 'expired_token':
+      return 'This token has expired. Create a new one or ask an admin.';
+    case 'user_disabled':
+      return 'This account is disabled. Ask an admin.';
+    default:
+      return 'This token is not valid. Check it, or ask an admin for a new one.';
+  }
+}
+
+export default fp(authPlugin, { name: 'auth', dependencies: ['services'] });
