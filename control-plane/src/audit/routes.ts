@@ -54,6 +54,7 @@ export const auditRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/audit/retention',
     {
+      config: { audit: 'audit.retention' },
       preHandler: app.requireRole('admin'),
       schema: {
         tags,

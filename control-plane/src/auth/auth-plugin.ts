@@ -1,7 +1,7 @@
 import type { Role, User } from '@switchboard/protocol';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Actor } from '../audit/actions.js';
+import type { Actor, AuditAction } from '../audit/actions.js';
 import { AppError, forbidden } from '../errors.js';
 import { createWindowCounter } from './rate-limiter.js';
 import { type AuthenticatedRow, findByHash, touchLastUsed } from './token-repository.js';
@@ -17,9 +17,13 @@ declare module 'fastify' {
     /** Set by `authenticate` on every route of the authenticated API. */
     auth: AuthContext;
   }
+  interface FastifyContextConfig {
+    /** The action a mutating route records; its failed and denied attempts are recorded under it too. */
+    audit?: AuditAction;
+  }
   interface FastifyInstance {
     authenticate: (request: FastifyRequest) => Promise<void>;
-    requireRole: (...roles: Role[]) => (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    requireRole: (...roles: Role[]) => preHandlerAsyncHookHandler;
   }
 }
 
@@ -66,9 +70,8 @@ const authPlugin: FastifyPluginAsync<{ failuresPerMinute: number }> = async (app
   app.decorateRequest('auth', null as unknown as AuthContext);
 
   app.decorate('authenticate', async (request: FastifyRequest) => {
-    if (failures.exceeded(request.ip)) {
-      throw new AppError('RATE_LIMITED', 'Too many failed sign-in attempts from this address. Wait a minute and try again.');
-    }
+    // An address that used up its failures is refused even with a valid token until the window ends.
+    if (failures.exceeded(request.ip)) return reject(request, 'rate_limited');
     const header = request.headers.authorization;
     if (!header) return reject(request, 'missing_token');
     const match = BEARER.exec(header);

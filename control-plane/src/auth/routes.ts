@@ -15,6 +15,7 @@ export const tokenRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/tokens',
     {
+      config: { audit: 'token.create' },
       schema: {
         tags,
         summary: 'Create an API token (for yourself, or as admin for `userId`); the secret is in this response only',
@@ -40,7 +41,7 @@ export const tokenRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.delete(
     '/tokens/:id',
-    { schema: { tags, summary: 'Revoke a token', params: IdParams, response: { 200: ApiToken } } },
+    { config: { audit: 'token.revoke' }, schema: { tags, summary: 'Revoke a token', params: IdParams, response: { 200: ApiToken } } },
     async (request) => app.tokens.revoke(request.auth, actorOf(request), request.params.id),
   );
 };

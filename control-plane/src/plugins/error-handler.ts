@@ -39,6 +39,30 @@ function toEnvelope(error: FastifyError | AppError | Error): ErrorEnvelope {
   return envelope('INTERNAL', 'Something went wrong on the server. It has been logged; try again or tell your admin.');
 }
 
+/**
+ * Denied and failed attempts get their own audit row: under the route's action when it has one
+ * (`user.create` denied), else as `access.denied`. Unauthenticated attempts are recorded by auth.
+ */
+async function recordFailure(request: FastifyRequest, body: ErrorEnvelope): Promise<void> {
+  const { code, message } = body.error;
+  if (code === 'UNAUTHORIZED' || code === 'RATE_LIMITED' || !request.auth) return;
+  const action = request.routeOptions.config?.audit;
+  if (!action && code !== 'FORBIDDEN') return;
+  await request.server.audit.recordAlone(actorOf(request), {
+    action: action ?? 'access.denied',
+    outcome: code === 'FORBIDDEN' ? 'denied' : 'error',
+    target: auditTarget(request),
+    payload: { method: request.method, route: request.routeOptions.url ?? request.url.split('?')[0], code, message },
+  });
+}
+
+/** `/api/v1/users/:id` → `{ type: 'user', id }`; routes without an id have no target. */
+function auditTarget(request: FastifyRequest): { type: string; id: string } | undefined {
+  const id = (request.params as { id?: unknown } | undefined)?.id;
+  const type = /^\/api\/v1\/([a-z]+)s\//.exec(request.routeOptions.url ?? '')?.[1];
+  return typeof id === 'string' && type ? { type, id } : undefined;
+}
+
 /** One error handler for the whole app: a stable envelope, never a stack trace or SQL text. */
 const errorHandler: FastifyPluginAsync = async (app) => {
   app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
@@ -46,13 +70,7 @@ const errorHandler: FastifyPluginAsync = async (app) => {
     const status = HTTP_STATUS[body.error.code];
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.error.code, message: body.error.message }, 'request refused');
-    if (body.error.code === 'FORBIDDEN') {
-      await app.audit.recordAlone(actorOf(request), {
-        action: 'access.denied',
-        outcome: 'denied',
-        payload: { method: request.method, route: request.routeOptions.url ?? request.url, message: body.error.message },
-      });
-    }
+    await recordFailure(request, body);
     return reply.status(status).send(body);
   });
 

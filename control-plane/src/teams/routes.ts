@@ -7,7 +7,11 @@ const tags = ['teams'];
 export const teamRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/teams',
-    { preHandler: app.requireRole('admin'), schema: { tags, summary: 'Create a team', body: CreateTeamBody, response: { 201: Team } } },
+    {
+      config: { audit: 'team.create' },
+      preHandler: app.requireRole('admin'),
+      schema: { tags, summary: 'Create a team', body: CreateTeamBody, response: { 201: Team } },
+    },
     async (request, reply) => reply.status(201).send(await app.teams.create(actorOf(request), request.body.name)),
   );
 
@@ -24,6 +28,7 @@ export const teamRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/teams/:id/members',
     {
+      config: { audit: 'team.member.add' },
       preHandler: app.requireRole('admin'),
       schema: { tags, summary: 'Add a member', params: IdParams, body: AddMemberBody, response: { 200: Team } },
     },
@@ -33,6 +38,7 @@ export const teamRoutes: FastifyPluginAsyncZod = async (app) => {
   app.delete(
     '/teams/:id/members/:userId',
     {
+      config: { audit: 'team.member.remove' },
       preHandler: app.requireRole('admin'),
       schema: { tags, summary: 'Remove a member', params: TeamMemberParams, response: { 200: Team } },
     },

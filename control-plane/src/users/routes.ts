@@ -8,7 +8,11 @@ const tags = ['users'];
 export const userRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/users',
-    { preHandler: app.requireRole('admin'), schema: { tags, summary: 'Create a user', body: CreateUserBody, response: { 201: User } } },
+    {
+      config: { audit: 'user.create' },
+      preHandler: app.requireRole('admin'),
+      schema: { tags, summary: 'Create a user', body: CreateUserBody, response: { 201: User } },
+    },
     async (request, reply) => reply.status(201).send(await app.users.create(actorOf(request), request.body)),
   );
 
@@ -30,6 +34,7 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
   app.patch(
     '/users/:id',
     {
+      config: { audit: 'user.update' },
       preHandler: app.requireRole('admin'),
       schema: {
         tags,

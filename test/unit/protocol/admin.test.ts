@@ -1,4 +1,3 @@
-import { describe, expect, it } from 'vitest';
 import {
   AddMemberBody,
   AuditQuery,
@@ -10,6 +9,7 @@ import {
   UpdateUserBody,
   User,
 } from '@switchboard/protocol';
+import { describe, expect, it } from 'vitest';
 
 const uuid = '3f1c2a4e-8b7d-4c1a-9e2f-0a1b2c3d4e5f';
 const at = '2026-11-24T10:00:00.000Z';

@@ -1,11 +1,13 @@
+import { describeIssues, ErrorCode, ErrorEnvelope, HTTP_STATUS, JSONRPC_CODE, toFieldIssues } from '@switchboard/protocol';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { describeIssues, ErrorCode, ErrorEnvelope, HTTP_STATUS, JSONRPC_CODE, toFieldIssues } from '@switchboard/protocol';
 
 describe('error envelope', () => {
   it('parses a well-formed envelope, with and without details', () => {
     expect(ErrorEnvelope.parse({ error: { code: 'NOT_FOUND', message: 'User was not found.' } }).error.code).toBe('NOT_FOUND');
-    const withDetails = { error: { code: 'BAD_REQUEST', message: 'Invalid body.email', details: { issues: [{ path: 'email', message: 'x' }] } } };
+    const withDetails = {
+      error: { code: 'BAD_REQUEST', message: 'Invalid body.email', details: { issues: [{ path: 'email', message: 'x' }] } },
+    };
     expect(ErrorEnvelope.parse(withDetails)).toEqual(withDetails);
   });
 

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { RPC_METHODS, rpcRequests, rpcServerNotifications, SessionEvent } from '@switchboard/protocol';
+import { describe, expect, it } from 'vitest';
 
 const uuid = '3f1c2a4e-8b7d-4c1a-9e2f-0a1b2c3d4e5f';
 

@@ -1,0 +1,49 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../control-plane/src/config.js';
+
+describe('loadConfig', () => {
+  it('has working defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 7420, logLevel: 'info', databaseUrl: undefined, auditPrompts: 'full' });
+    expect(config.dataDir).toBe(path.resolve('.switchboard'));
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      SWITCHBOARD_HOST: '0.0.0.0',
+      SWITCHBOARD_PORT: '8080',
+      SWITCHBOARD_DATA_DIR: '/var/lib/sb',
+      DATABASE_URL: 'postgres://u:p@db:5432/sb',
+      SWITCHBOARD_LOG_LEVEL: 'debug',
+      SWITCHBOARD_AUDIT_PROMPTS: 'hash',
+    });
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 8080,
+      dataDir: '/var/lib/sb',
+      databaseUrl: 'postgres://u:p@db:5432/sb',
+      logLevel: 'debug',
+      auditPrompts: 'hash',
+    });
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ SWITCHBOARD_PORT: '', DATABASE_URL: '' })).toMatchObject({ port: 7420, databaseUrl: undefined });
+  });
+
+  it('fails with one readable line per bad variable, hiding the database URL', () => {
+    let error: unknown;
+    try {
+      loadConfig({ SWITCHBOARD_PORT: 'eighty', SWITCHBOARD_LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://secret@x' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain('SWITCHBOARD_PORT="eighty"');
+    expect(message).toContain('SWITCHBOARD_LOG_LEVEL="loud"');
+    expect(message).toContain('DATABASE_URL=(hidden): must start with postgres://');
+    expect(message).not.toContain('secret');
+  });
+});
