@@ -12,6 +12,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     execArgv: ['--expose-gc'],
-    reporters: process.env.CI ? ['default'] : ['default'],
+    reporters: ['default', './test/fixtures/summary-reporter.ts'],
   },
 });

@@ -55,6 +55,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const root = await clusterRootFor(options.dataDir, runAs);
   const pgdata = path.join(root, 'data');
   const passwordFile = path.join(options.dataDir, 'pg-password');
+  if (!existsSync(passwordFile) && existsSync(path.join(pgdata, 'PG_VERSION'))) {
+    if (root.startsWith(`${path.resolve(options.dataDir)}${path.sep}`)) {
+      throw new Error(
+        `The database in ${pgdata} exists but its password file ${passwordFile} is gone. Restore the file, or move the pg directory away to start with an empty database.`,
+      );
+    }
+    // A cluster kept outside the data dir whose data dir was deleted: it belongs to nobody now.
+    log.warn({ pgdata }, 'removing a cluster left behind by a deleted data directory');
+    await stopOrphan(pgdata, runAs, log);
+    await rm(root, { recursive: true, force: true });
+  }
   await ensureDir(root, runAs);
   const socketDir = await socketDirFor(root, runAs);
   const password = await readOrCreatePassword(passwordFile);
