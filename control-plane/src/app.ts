@@ -6,13 +6,17 @@ import { healthRoutes } from './api/health-routes.js';
 import { auditRoutes } from './audit/routes.js';
 import authPlugin from './auth/auth-plugin.js';
 import { tokenRoutes } from './auth/routes.js';
+import { budgetRoutes } from './budgets/routes.js';
 import type { Config } from './config.js';
 import type { Sql } from './db/client.js';
+import { gatewayRoutes } from './gateway/routes.js';
 import type { Logger } from './logger.js';
 import errorHandler from './plugins/error-handler.js';
 import services from './plugins/services.js';
+import { providerRoutes } from './providers/routes.js';
 import { teamRoutes } from './teams/routes.js';
 import { userRoutes } from './users/routes.js';
+import { createVault, loadMasterKey } from './vault/vault.js';
 import { VERSION } from './version.js';
 
 export interface AppOptions {
@@ -46,11 +50,13 @@ export async function buildApp({ config, sql, logger }: AppOptions): Promise<Fas
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  await app.register(services, { config, sql });
+  const vault = createVault(await loadMasterKey(config.masterKey, config.dataDir));
+  await app.register(services, { config, sql, vault });
   await app.register(errorHandler);
   await app.register(authPlugin, { failuresPerMinute: config.authFailuresPerMinute });
 
   await app.register(healthRoutes);
+  await app.register(gatewayRoutes);
   await app.register(
     async (api) => {
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -60,6 +66,8 @@ export async function buildApp({ config, sql, logger }: AppOptions): Promise<Fas
         await authenticated.register(userRoutes);
         await authenticated.register(teamRoutes);
         await authenticated.register(auditRoutes);
+        await authenticated.register(providerRoutes);
+        await authenticated.register(budgetRoutes);
       });
     },
     { prefix: '/api/v1' },

@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const count = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 /** Every environment variable the control plane reads, parsed once at boot. */
 export const ConfigSchema = z
@@ -35,6 +36,24 @@ export const ConfigSchema = z
       .enum(['full', 'hash'])
       .default('full')
       .describe('Store prompt text in the audit trail, or only its SHA-256 and length'),
+    SWITCHBOARD_MASTER_KEY: z
+      .string()
+      .refine((value) => decodeMasterKey(value) !== undefined, 'must be 32 bytes as 64 hex characters or base64')
+      .optional()
+      .describe('Vault master key; unset: a key file created in the data dir'),
+    SWITCHBOARD_BUDGET_TIMEZONE: z
+      .string()
+      .refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Berlin')
+      .default('UTC')
+      .describe('Time zone whose calendar days, weeks and months budgets roll over on'),
+    SWITCHBOARD_RESERVATION_TTL_S: count(60, 86_400, 3600).describe(
+      'Release the reservation of a call that never finished after this long',
+    ),
+    SWITCHBOARD_GATEWAY_SESSION_RPM: count(1, 100_000, 120).describe('Model calls one session may make per minute'),
+    SWITCHBOARD_GATEWAY_BODY_LIMIT_BYTES: count(1024, 512 * 1024 * 1024, 32 * 1024 * 1024).describe('Largest model request accepted'),
+    SWITCHBOARD_UPSTREAM_TIMEOUT_S: count(1, 3600, 600).describe('Longest wait for a provider to answer or send the next chunk'),
+    ANTHROPIC_API_KEY: z.string().min(8).optional().describe('Imported once into the vault as the "anthropic" provider'),
+    OPENAI_API_KEY: z.string().min(8).optional().describe('Imported once into the vault as the "openai" provider'),
   })
   .transform((env) => ({
     host: env.SWITCHBOARD_HOST,
@@ -46,8 +65,31 @@ export const ConfigSchema = z
     bodyLimitBytes: env.SWITCHBOARD_BODY_LIMIT_BYTES,
     authFailuresPerMinute: env.SWITCHBOARD_AUTH_FAILURES_PER_MINUTE,
     auditPrompts: env.SWITCHBOARD_AUDIT_PROMPTS,
+    masterKey: env.SWITCHBOARD_MASTER_KEY ? decodeMasterKey(env.SWITCHBOARD_MASTER_KEY) : undefined,
+    budgetTimeZone: env.SWITCHBOARD_BUDGET_TIMEZONE,
+    reservationTtlS: env.SWITCHBOARD_RESERVATION_TTL_S,
+    gatewaySessionRpm: env.SWITCHBOARD_GATEWAY_SESSION_RPM,
+    gatewayBodyLimitBytes: env.SWITCHBOARD_GATEWAY_BODY_LIMIT_BYTES,
+    upstreamTimeoutS: env.SWITCHBOARD_UPSTREAM_TIMEOUT_S,
+    importKeys: { anthropic: env.ANTHROPIC_API_KEY, openai: env.OPENAI_API_KEY },
   }));
 export type Config = z.output<typeof ConfigSchema>;
+
+/** 32 bytes given as 64 hex characters or as base64 (standard or url-safe). */
+export function decodeMasterKey(value: string): Buffer | undefined {
+  const trimmed = value.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
+  return bytes.length === 32 ? bytes : undefined;
+}
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -60,7 +102,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? 'environment');
-    const shown = name === 'DATABASE_URL' ? '(hidden)' : JSON.stringify(env[name]);
+    const secret = name === 'DATABASE_URL' || name.endsWith('_KEY');
+    const shown = secret ? '(hidden)' : JSON.stringify(env[name]);
     return `  ${name}=${shown}: ${issue.message}`;
   });
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nFix these environment variables and start again.`);

@@ -36,6 +36,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });
     await migrate(db.sql, log);
     const app = await buildApp({ config, sql: db.sql, logger: log });
+    await app.providers.importEnvironmentKeys(config.importKeys);
     const admin = await bootstrapAdmin({ sql: db.sql, audit: app.audit, email: config.adminEmail, dataDir: config.dataDir });
     const address = await app.listen({ host: config.host, port: config.port });
     if (admin) {

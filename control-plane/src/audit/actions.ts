@@ -16,6 +16,20 @@ export const AUDIT_ACTIONS = [
   'team.member.remove',
   'audit.retention',
   'audit.export',
+  'provider.create',
+  'provider.update',
+  'provider.delete',
+  'vault.import',
+  'model.create',
+  'model.update',
+  'model.delete',
+  'budget.set',
+  'budget.delete',
+  'budget.alert',
+  'gateway.call',
+  'gateway.refused',
+  'session_key.create',
+  'session_key.revoke',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -1,0 +1,332 @@
+import type { FastifyReply } from 'fastify';
+import { Agent, request as upstreamRequest } from 'undici';
+import type { Actor } from '../audit/actions.js';
+import type { AuditService } from '../audit/audit-service.js';
+import { createWindowCounter } from '../auth/rate-limiter.js';
+import type { BudgetService, Reservation } from '../budgets/budget-service.js';
+import type { Sql } from '../db/client.js';
+import type { Logger } from '../logger.js';
+import type { ProviderService, ResolvedModel } from '../providers/provider-service.js';
+import { costOf, inputTokensBound, type Prices, type TokenUsage, worstCaseCost } from './pricing.js';
+import { refusalBody, refusalMessage } from './refusal.js';
+import { type CallRecord, settleCall } from './settle.js';
+import { createStreamMeter } from './stream-meter.js';
+import { AnthropicRequest, errorBody, OpenAIRequest, streamErrorEvent, usageFromResponse, type WireFormat } from './wire.js';
+
+export interface GatewayCaller {
+  actor: Actor;
+  userId: string;
+  tokenId: string | null;
+  /** Set when the call came with a per-session key: the session it is bound to. */
+  sessionId: string | null;
+  sessionKeyId: string | null;
+  /** OpenCode's `x-session-id`, when sent. */
+  harnessSessionId: string | null;
+}
+
+export interface GatewayOptions {
+  sql: Sql;
+  audit: AuditService;
+  budgets: BudgetService;
+  providers: ProviderService;
+  log: Logger;
+  sessionRpm: number;
+  upstreamTimeoutS: number;
+}
+
+/** Headers of the provider's answer that the client may need (retry hints, request ids). */
+const FORWARDED = ['content-type', 'retry-after', 'retry-after-ms', 'request-id', 'x-request-id'];
+const MAX_BUFFERED = 64 * 1024 * 1024;
+
+export type Gateway = ReturnType<typeof createGateway>;
+
+export function createGateway(options: GatewayOptions) {
+  const { log } = options;
+  const agent = new Agent({
+    keepAliveTimeout: 30_000,
+    connections: 512,
+    headersTimeout: options.upstreamTimeoutS * 1000,
+    bodyTimeout: options.upstreamTimeoutS * 1000,
+  });
+  const breaker = createWindowCounter({ limit: options.sessionRpm, maxKeys: 50_000 });
+
+  const fail = (
+    reply: FastifyReply,
+    format: WireFormat,
+    status: number,
+    type: string,
+    code: string,
+    message: string,
+    extra?: Record<string, unknown>,
+  ) =>
+    reply
+      .status(status)
+      .header('x-should-retry', 'false')
+      .send(errorBody(format, type, code, message, extra));
+
+  async function handle(
+    format: WireFormat,
+    caller: GatewayCaller,
+    body: unknown,
+    headers: Record<string, unknown>,
+    reply: FastifyReply,
+  ): Promise<unknown> {
+    const started = performance.now();
+    const parsed = (format === 'openai' ? OpenAIRequest : AnthropicRequest).safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.join('.') || 'body';
+      return fail(reply, format, 400, 'invalid_request_error', 'BAD_REQUEST', `Invalid ${where}: ${issue?.message ?? 'malformed request'}`);
+    }
+    const request = parsed.data as Record<string, unknown> & { model: string; stream?: boolean | undefined };
+    const resolved = await options.providers.resolve(request.model);
+    if (!resolved) {
+      return fail(
+        reply,
+        format,
+        404,
+        'not_found_error',
+        'NOT_FOUND',
+        `The model "${request.model}" is not offered here. List models at /gateway/v1/models.`,
+      );
+    }
+    const expected: WireFormat = resolved.provider.kind === 'anthropic' ? 'anthropic' : 'openai';
+    if (expected !== format) {
+      const path = expected === 'anthropic' ? '/gateway/v1/messages' : '/gateway/v1/chat/completions';
+      return fail(
+        reply,
+        format,
+        400,
+        'invalid_request_error',
+        'BAD_REQUEST',
+        `The model "${request.model}" is served in the ${expected} format: call ${path}.`,
+      );
+    }
+    const breakerKey = caller.sessionKeyId ?? caller.harnessSessionId;
+    if (breakerKey && breaker.hit(breakerKey) > options.sessionRpm) {
+      // 402, not 429: an agent retries 429 without end. The wording avoids what agents read as "retry".
+      return fail(
+        reply,
+        format,
+        402,
+        'request_breaker',
+        'RATE_LIMITED',
+        'This session made too many model calls in a short time and was stopped. Start a new turn when ready.',
+      );
+    }
+
+    const { payload, maxTokens } = prepare(format, request, resolved);
+    const prices = pricesOf(resolved);
+    const inputBound = inputTokensBound(payload);
+    const amount = worstCaseCost(inputBound, maxTokens, prices);
+    const reserved = await options.budgets.reserve(caller.userId, amount);
+    if (!reserved.ok) {
+      await options.audit.recordAlone(caller.actor, {
+        action: 'gateway.refused',
+        outcome: 'denied',
+        target: caller.sessionId ? { type: 'session', id: caller.sessionId } : { type: 'model', id: request.model },
+        payload: { model: request.model, harnessSessionId: caller.harnessSessionId, refusal: reserved.refusal },
+      });
+      const figures = caller.sessionKeyId ? undefined : reserved.refusal;
+      return reply
+        .status(402)
+        .header('x-should-retry', 'false')
+        .send(refusalBody(format, refusalMessage(reserved.refusal.scope), reserved.refusal, figures));
+    }
+
+    const record = (partial: Pick<CallRecord, 'usage' | 'cost' | 'outcome' | 'status'>): CallRecord => ({
+      ...partial,
+      actor: caller.actor,
+      userId: caller.userId,
+      sessionId: caller.sessionId,
+      harnessSessionId: caller.harnessSessionId,
+      tokenId: caller.tokenId,
+      model: resolved.model.name,
+      providerId: resolved.provider.id,
+      format,
+      stream: request.stream === true,
+      reservation: reserved.reservation,
+      latencyMs: performance.now() - started,
+    });
+    const settle = (call: CallRecord) =>
+      settleCall(options, call).catch((error: unknown) => {
+        // The reservation stays held and the sweeper releases it; the call is logged for a manual look.
+        log.error({ err: error, model: call.model, userId: call.userId, costMicros: call.cost }, 'could not settle a model call');
+      });
+
+    const abort = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) abort.abort();
+    });
+    let upstream: Awaited<ReturnType<typeof upstreamRequest>>;
+    try {
+      upstream = await upstreamRequest(upstreamUrl(format, resolved), {
+        method: 'POST',
+        headers: upstreamHeaders(format, resolved, headers),
+        body: JSON.stringify(payload),
+        dispatcher: agent,
+        signal: abort.signal,
+      });
+    } catch (error) {
+      await settle(
+        record({ usage: undefined, cost: 0n, outcome: abort.signal.aborted ? 'client_aborted' : 'upstream_error', status: 502 }),
+      );
+      if (abort.signal.aborted) return reply;
+      log.warn({ err: error, provider: resolved.provider.name }, 'model provider unreachable');
+      return reply
+        .status(502)
+        .send(
+          errorBody(
+            format,
+            'api_error',
+            'UPSTREAM_ERROR',
+            'The model provider could not be reached. Check the provider settings or its status.',
+          ),
+        );
+    }
+
+    if (upstream.statusCode >= 400 || request.stream !== true) {
+      const buffer = await readCapped(upstream.body, MAX_BUFFERED).catch(() => undefined);
+      const ok = upstream.statusCode < 400 && buffer !== undefined;
+      const usage = ok ? usageFromResponse(format, safeJson(buffer)) : undefined;
+      const cost = !ok ? 0n : usage ? costOf(usage, prices) : reserved.reservation.amount;
+      await settle(record({ usage, cost, outcome: ok ? 'ok' : 'upstream_error', status: upstream.statusCode }));
+      if (buffer === undefined)
+        return reply.status(502).send(errorBody(format, 'api_error', 'UPSTREAM_ERROR', 'The model provider sent an unreadable answer.'));
+      for (const name of FORWARDED) if (upstream.headers[name]) reply.header(name, upstream.headers[name]);
+      return reply.status(upstream.statusCode).send(buffer);
+    }
+
+    return stream(format, upstream, reply, abort, {
+      reservation: reserved.reservation,
+      prices,
+      inputBound,
+      finish: (partial) => settle(record(partial)),
+    });
+  }
+
+  return { handle, close: () => agent.close() };
+}
+
+interface StreamContext {
+  reservation: Reservation;
+  prices: Prices;
+  inputBound: number;
+  finish: (partial: Pick<CallRecord, 'usage' | 'cost' | 'outcome' | 'status'>) => Promise<void>;
+}
+
+/**
+ * Passes the provider's event stream through chunk by chunk (never buffering the answer), metering
+ * it on the way. A stream that breaks gets a proper error event; the call is settled before the
+ * response ends, so a finished response means a committed charge.
+ */
+async function stream(
+  format: WireFormat,
+  upstream: Awaited<ReturnType<typeof upstreamRequest>>,
+  reply: FastifyReply,
+  abort: AbortController,
+  context: StreamContext,
+): Promise<FastifyReply> {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(upstream.statusCode, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
+  res.flushHeaders();
+  const meter = createStreamMeter(format);
+  let broken = false;
+  try {
+    for await (const chunk of upstream.body) {
+      meter.feed(chunk as Buffer);
+      if (!res.write(chunk)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+      if (abort.signal.aborted) break;
+    }
+  } catch {
+    broken = !abort.signal.aborted;
+  }
+  const clientGone = abort.signal.aborted;
+  const complete = meter.finished && !broken && !clientGone;
+  if (!complete && !clientGone && !meter.upstreamError) {
+    res.write(streamErrorEvent(format, 'The model provider stopped in the middle of the answer. Send the request again.'));
+  }
+  const usage = meter.usage;
+  // Without a reported usage a call is charged its reservation, never zero; a caller that hung up
+  // pays at most for the input and the output it was sent.
+  let cost = context.reservation.amount;
+  if (complete && usage) cost = costOf(usage, context.prices);
+  else if (clientGone) cost = minBig(cost, worstCaseCost(context.inputBound, meter.dataBytes, context.prices));
+  const outcome = complete ? 'ok' : clientGone ? 'client_aborted' : 'broken_stream';
+  await context.finish({ usage, cost, outcome, status: upstream.statusCode });
+  if (!res.destroyed) res.end();
+  return reply;
+}
+
+function prepare(
+  format: WireFormat,
+  request: Record<string, unknown>,
+  resolved: ResolvedModel,
+): { payload: Record<string, unknown>; maxTokens: number } {
+  const limit = resolved.model.output_limit;
+  const payload: Record<string, unknown> = { ...request, model: resolved.model.upstream_model };
+  if (format === 'anthropic') {
+    const maxTokens = Math.min((request.max_tokens as number | undefined) ?? limit, limit);
+    return { payload: { ...payload, max_tokens: maxTokens }, maxTokens };
+  }
+  const field = request.max_completion_tokens !== undefined ? 'max_completion_tokens' : 'max_tokens';
+  const maxTokens = Math.min((request[field] as number | undefined) ?? limit, limit);
+  payload[field] = maxTokens;
+  if (request.stream === true) payload.stream_options = { ...(request.stream_options as object | undefined), include_usage: true };
+  return { payload, maxTokens };
+}
+
+function pricesOf({ model }: ResolvedModel): Prices {
+  return { input: model.price_input, output: model.price_output, cacheRead: model.price_cache_read, cacheWrite: model.price_cache_write };
+}
+
+/** Anthropic's base URL may or may not end in /v1; OpenAI-style base URLs include their version. */
+function upstreamUrl(format: WireFormat, { provider }: ResolvedModel): string {
+  if (format === 'openai') return `${provider.base_url}/chat/completions`;
+  return provider.base_url.endsWith('/v1') ? `${provider.base_url}/messages` : `${provider.base_url}/v1/messages`;
+}
+
+function upstreamHeaders(format: WireFormat, { apiKey }: ResolvedModel, incoming: Record<string, unknown>): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'user-agent': 'switchboard-gateway',
+  };
+  if (format === 'openai') {
+    if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    return headers;
+  }
+  if (apiKey) headers['x-api-key'] = apiKey;
+  headers['anthropic-version'] = typeof incoming['anthropic-version'] === 'string' ? incoming['anthropic-version'] : '2023-06-01';
+  if (typeof incoming['anthropic-beta'] === 'string') headers['anthropic-beta'] = incoming['anthropic-beta'];
+  return headers;
+}
+
+async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > cap) throw new Error('upstream answer too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function safeJson(buffer: Buffer | undefined): unknown {
+  if (!buffer) return undefined;
+  try {
+    return JSON.parse(buffer.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
+
+export type { TokenUsage };

@@ -1,0 +1,69 @@
+import type { Actor } from '../audit/actions.js';
+import type { AuditService } from '../audit/audit-service.js';
+import type { BudgetService, Reservation } from '../budgets/budget-service.js';
+import type { Sql } from '../db/client.js';
+import type { TokenUsage } from './pricing.js';
+import type { WireFormat } from './wire.js';
+
+export interface CallRecord {
+  actor: Actor;
+  userId: string;
+  sessionId: string | null;
+  harnessSessionId: string | null;
+  tokenId: string | null;
+  model: string;
+  providerId: string;
+  format: WireFormat;
+  stream: boolean;
+  usage: TokenUsage | undefined;
+  cost: bigint;
+  reservation: Reservation;
+  latencyMs: number;
+  outcome: 'ok' | 'upstream_error' | 'client_aborted' | 'broken_stream';
+  status: number;
+}
+
+const ZERO: TokenUsage = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+
+/**
+ * One transaction per finished call: release the reservation and charge the cost, write the usage
+ * row and the audit row (and any soft-alert rows). Money and its record commit together.
+ */
+export async function settleCall(deps: { sql: Sql; audit: AuditService; budgets: BudgetService }, call: CallRecord): Promise<void> {
+  const usage = call.usage ?? ZERO;
+  await deps.sql.begin(async (tx) => {
+    const alerts = await deps.budgets.settle(tx, call.reservation, call.cost);
+    await tx`
+      insert into usage_events (user_id, session_id, harness_session_id, token_id, model, provider_id, format, stream,
+        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_micros, reserved_micros, usage_reported, latency_ms, outcome, status)
+      values (${call.userId}, ${call.sessionId}, ${call.harnessSessionId}, ${call.tokenId}, ${call.model}, ${call.providerId}, ${call.format}, ${call.stream},
+        ${usage.input}, ${usage.output}, ${usage.cacheRead}, ${usage.cacheWrite}, ${call.cost}, ${call.reservation.amount}, ${call.usage !== undefined},
+        ${Math.round(call.latencyMs)}, ${call.outcome}, ${call.status})`;
+    await deps.audit.recordMany(tx, call.actor, [
+      {
+        action: 'gateway.call',
+        target: call.sessionId ? { type: 'session', id: call.sessionId } : { type: 'model', id: call.model },
+        outcome: call.outcome === 'ok' ? 'ok' : 'error',
+        payload: {
+          model: call.model,
+          providerId: call.providerId,
+          format: call.format,
+          stream: call.stream,
+          harnessSessionId: call.harnessSessionId,
+          tokens: usage,
+          usageReported: call.usage !== undefined,
+          costMicros: call.cost,
+          reservedMicros: call.reservation.amount,
+          latencyMs: Math.round(call.latencyMs),
+          status: call.status,
+          outcome: call.outcome,
+        },
+      },
+      ...alerts.map((alert) => ({
+        action: 'budget.alert' as const,
+        target: { type: 'budget', id: alert.budgetId },
+        payload: { scope: alert.scope, period: alert.period, spentMicros: alert.spentMicros, limitMicros: alert.limitMicros },
+      })),
+    ]);
+  });
+}
