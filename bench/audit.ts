@@ -1,27 +1,32 @@
-import { createAuditService } from '../control-plane/dist/audit/audit-service.js';
-import { freshDatabase, log } from './database.mjs';
+import type { AuditEntry } from '@switchboard/control-plane/audit/actions.js';
+import { createAuditService } from '@switchboard/control-plane/audit/audit-service.js';
+import { type BenchServer, freshDatabase, log, type Row } from './database.js';
 
 const WRITERS = 20;
 const PER_WRITER = 150;
 const BATCH = 500;
 const BATCHES = 40;
 
-const entry = (i) => ({ action: 'team.create', target: { type: 'team', id: `t${i}` }, payload: { name: `Team ${i}`, size: i % 17 } });
+const entry = (i: number): AuditEntry => ({
+  action: 'team.create',
+  target: { type: 'team', id: `t${i}` },
+  payload: { name: `Team ${i}`, size: i % 17 },
+});
 
-async function timed(fn) {
+async function timed(fn: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await fn();
   return (performance.now() - started) / 1000;
 }
 
 /** Audit ingest (single-row and batched, chained vs an unchained table), verify and export. */
-export async function benchAudit(server) {
+export async function benchAudit(server: BenchServer): Promise<Row[]> {
   const sql = await freshDatabase(server, 'bench_audit', WRITERS + 5);
   const audit = createAuditService({ sql, log, prompts: 'full' });
   await sql`create table plain_events (id bigserial primary key, at timestamptz not null default now(), action text, payload jsonb)`;
-  const rows = [];
+  const rows: Row[] = [];
 
-  const concurrent = (work) =>
+  const concurrent = (work: (i: number) => Promise<unknown>) =>
     Promise.all(
       Array.from({ length: WRITERS }, (_, w) =>
         (async () => {
@@ -33,7 +38,7 @@ export async function benchAudit(server) {
 
   const plain = await timed(() =>
     concurrent((i) =>
-      sql.begin((tx) => tx`insert into plain_events (action, payload) values ('team.create', ${tx.json(entry(i).payload)})`),
+      sql.begin((tx) => tx`insert into plain_events (action, payload) values ('team.create', ${tx.json(entry(i).payload as never)})`),
     ),
   );
   const chained = await timed(() => concurrent((i) => sql.begin((tx) => audit.record(tx, { type: 'system' }, entry(i)))));
@@ -70,7 +75,7 @@ export async function benchAudit(server) {
   });
   rows.push({ section: 'audit', figure: `verify ${checked} rows`, value: checked / verify, unit: 'rows/s' });
 
-  global.gc?.();
+  (globalThis as { gc?: () => void }).gc?.();
   const before = process.memoryUsage().rss;
   let peak = before;
   let lines = 0;

@@ -1,12 +1,14 @@
 // npm run bench: every figure measured in this one run, printed side by side.
-import { benchAudit } from './audit.mjs';
-import { openBenchServer } from './database.mjs';
+import { cpus } from 'node:os';
+import { benchAudit } from './audit.js';
+import { type BenchServer, openBenchServer, type Row } from './database.js';
+import { benchGateway } from './gateway.js';
 
-const sections = { audit: benchAudit };
+const sections: Record<string, (server: BenchServer) => Promise<Row[]>> = { audit: benchAudit, gateway: benchGateway };
 const only = process.argv.slice(2);
 
 const server = await openBenchServer();
-const rows = [];
+const rows: Row[] = [];
 try {
   for (const [name, bench] of Object.entries(sections)) {
     if (only.length > 0 && !only.includes(name)) continue;
@@ -17,7 +19,7 @@ try {
   await server.stop();
 }
 
-const format = (value) => (value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2));
+const format = (value: number) => (value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2));
 const table = rows.map((row) => [
   row.section,
   row.figure,
@@ -26,8 +28,8 @@ const table = rows.map((row) => [
 ]);
 const header = ['section', 'figure', 'value', 'ratio'];
 const widths = header.map((title, i) => Math.max(title.length, ...table.map((row) => row[i].length)));
-const line = (cells) => `| ${cells.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
+const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
 console.log(line(header));
 console.log(line(widths.map((width) => '-'.repeat(width))));
 for (const row of table) console.log(line(row));
-console.log(`\nnode ${process.version}, ${(await import('node:os')).cpus().length} cores, ${new Date().toISOString()}`);
+console.log(`\nnode ${process.version}, ${cpus().length} cores, ${new Date().toISOString()}`);

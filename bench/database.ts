@@ -1,15 +1,20 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { connect } from '../control-plane/dist/db/client.js';
-import { startEmbeddedPostgres } from '../control-plane/dist/db/embedded-postgres.js';
-import { migrate } from '../control-plane/dist/db/migrate.js';
-import { createLogger } from '../control-plane/dist/logger.js';
+import { connect, type Sql } from '@switchboard/control-plane/db/client.js';
+import { type PgConnection, startEmbeddedPostgres } from '@switchboard/control-plane/db/embedded-postgres.js';
+import { migrate } from '@switchboard/control-plane/db/migrate.js';
+import { createLogger } from '@switchboard/control-plane/logger.js';
 
 export const log = createLogger('warn');
 
+export interface BenchServer {
+  admin: string | PgConnection;
+  stop(): Promise<void>;
+}
+
 /** A throwaway embedded PostgreSQL (or DATABASE_URL) with fresh, migrated databases on demand. */
-export async function openBenchServer() {
+export async function openBenchServer(): Promise<BenchServer> {
   if (process.env.DATABASE_URL) return { admin: process.env.DATABASE_URL, stop: async () => {} };
   const dir = await mkdtemp(path.join(tmpdir(), 'switchboard-bench-'));
   await chmod(dir, 0o755);
@@ -23,8 +28,8 @@ export async function openBenchServer() {
   };
 }
 
-export async function freshDatabase(server, name, max = 25) {
-  const target = (database) =>
+export async function freshDatabase(server: BenchServer, name: string, max = 25): Promise<Sql> {
+  const target = (database: string) =>
     typeof server.admin === 'string'
       ? Object.assign(new URL(server.admin), { pathname: `/${database}` }).toString()
       : { ...server.admin, database };
@@ -35,4 +40,13 @@ export async function freshDatabase(server, name, max = 25) {
   const sql = connect(target(name), max);
   await migrate(sql, log);
   return sql;
+}
+
+export interface Row {
+  section: string;
+  figure: string;
+  value: number;
+  unit: string;
+  ratio?: number;
+  ratioOf?: string;
 }
