@@ -14,6 +14,8 @@ import type { Logger } from './logger.js';
 import errorHandler from './plugins/error-handler.js';
 import services from './plugins/services.js';
 import { providerRoutes } from './providers/routes.js';
+import { attachRpcEndpoint } from './rpc/ws-endpoint.js';
+import { sessionRoutes } from './sessions/routes.js';
 import { teamRoutes } from './teams/routes.js';
 import { userRoutes } from './users/routes.js';
 import { createVault, loadMasterKey } from './vault/vault.js';
@@ -68,9 +70,12 @@ export async function buildApp({ config, sql, logger }: AppOptions): Promise<Fas
         await authenticated.register(auditRoutes);
         await authenticated.register(providerRoutes);
         await authenticated.register(budgetRoutes);
+        await authenticated.register(sessionRoutes);
       });
     },
     { prefix: '/api/v1' },
   );
+  const closeRpc = attachRpcEndpoint(app);
+  app.addHook('preClose', closeRpc);
   return app;
 }

@@ -52,6 +52,27 @@ export const ConfigSchema = z
     SWITCHBOARD_GATEWAY_SESSION_RPM: count(1, 100_000, 120).describe('Model calls one session may make per minute'),
     SWITCHBOARD_GATEWAY_BODY_LIMIT_BYTES: count(1024, 512 * 1024 * 1024, 32 * 1024 * 1024).describe('Largest model request accepted'),
     SWITCHBOARD_UPSTREAM_TIMEOUT_S: count(1, 3600, 600).describe('Longest wait for a provider to answer or send the next chunk'),
+    SWITCHBOARD_HARNESS: z
+      .enum(['inline', 'off'])
+      .default('inline')
+      .describe('inline: run the shared OpenCode; off: no agent runtime (admin API and gateway only)'),
+    SWITCHBOARD_HARNESS_MAX_RSS_MB: count(256, 1_048_576, 4096).describe(
+      'Recycle the shared OpenCode above this resident memory (MiB, whole process tree)',
+    ),
+    SWITCHBOARD_APPROVAL_TIMEOUT_S: count(1, 86_400, 600).describe('Reject a tool approval nobody answered after this long'),
+    SWITCHBOARD_DEFAULT_MODEL: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('Model of new sessions that name none (default: the first enabled model)'),
+    SWITCHBOARD_GATEWAY_URL: z.url().optional().describe('How the harness reaches this control plane (default: its own listening address)'),
+    SWITCHBOARD_UPLOAD_LIMIT_BYTES: count(1024, 2 * 1024 * 1024 * 1024, 50 * 1024 * 1024).describe('Largest workspace upload or clone'),
+    SWITCHBOARD_WS_MAX_MESSAGE_BYTES: count(1024, 256 * 1024 * 1024, 4 * 1024 * 1024).describe('Largest WebSocket message accepted'),
+    SWITCHBOARD_WS_MESSAGES_PER_SECOND: count(1, 100_000, 200).describe('Messages one WebSocket client may send per second'),
+    SWITCHBOARD_WS_MAX_BUFFERED_BYTES: count(64 * 1024, 1024 * 1024 * 1024, 8 * 1024 * 1024).describe(
+      'Unsent bytes per WebSocket before a slow client is told to resubscribe',
+    ),
     ANTHROPIC_API_KEY: z.string().min(8).optional().describe('Imported once into the vault as the "anthropic" provider'),
     OPENAI_API_KEY: z.string().min(8).optional().describe('Imported once into the vault as the "openai" provider'),
   })
@@ -72,6 +93,15 @@ export const ConfigSchema = z
     gatewayBodyLimitBytes: env.SWITCHBOARD_GATEWAY_BODY_LIMIT_BYTES,
     upstreamTimeoutS: env.SWITCHBOARD_UPSTREAM_TIMEOUT_S,
     importKeys: { anthropic: env.ANTHROPIC_API_KEY, openai: env.OPENAI_API_KEY },
+    harness: env.SWITCHBOARD_HARNESS,
+    harnessMaxRssBytes: env.SWITCHBOARD_HARNESS_MAX_RSS_MB * 1024 * 1024,
+    approvalTimeoutS: env.SWITCHBOARD_APPROVAL_TIMEOUT_S,
+    defaultModel: env.SWITCHBOARD_DEFAULT_MODEL,
+    gatewayUrl: env.SWITCHBOARD_GATEWAY_URL?.replace(/\/+$/, ''),
+    uploadLimitBytes: env.SWITCHBOARD_UPLOAD_LIMIT_BYTES,
+    wsMaxMessageBytes: env.SWITCHBOARD_WS_MAX_MESSAGE_BYTES,
+    wsMessagesPerSecond: env.SWITCHBOARD_WS_MESSAGES_PER_SECOND,
+    wsMaxBufferedBytes: env.SWITCHBOARD_WS_MAX_BUFFERED_BYTES,
   }));
 export type Config = z.output<typeof ConfigSchema>;
 

@@ -44,6 +44,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       print(`(shown once; also saved to ${admin.file} with mode 0600)`);
     }
     print(`Switchboard control plane listening on ${address} (API docs: ${address}/docs)`);
+    // The agent runtime starts after the server listens (it needs the gateway's address) and does not delay it.
+    app.startAgents(address).then(
+      () => app.harness && log.info('agent runtime ready'),
+      (error: unknown) => log.error({ err: error }, 'the agent runtime did not start; sessions are unavailable until it does'),
+    );
     const opened = db;
     let closing: Promise<void> | undefined;
     return {

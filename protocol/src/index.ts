@@ -3,6 +3,7 @@ export * from './admin/budgets.js';
 export * from './admin/health.js';
 export * from './admin/me.js';
 export * from './admin/providers.js';
+export * from './admin/sessions.js';
 export * from './admin/teams.js';
 export * from './admin/tokens.js';
 export * from './admin/users.js';

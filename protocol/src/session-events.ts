@@ -39,13 +39,35 @@ const PermissionAsked = z.object({
 const PermissionReplied = z.object({
   type: z.literal('permission.replied'),
   permissionId: z.string(),
+  tool: z.string().optional(),
   reply: z.enum(['once', 'always', 'reject']),
-  by: z.enum(['user', 'policy', 'timeout']),
+  by: z.enum(['user', 'policy', 'timeout', 'system']),
+  reason: z.string().optional(),
+});
+export const QuestionSpec = z.object({
+  header: z.string(),
+  question: z.string(),
+  options: z.array(z.object({ label: z.string(), description: z.string() })),
+  multiple: z.boolean(),
+});
+export type QuestionSpec = z.infer<typeof QuestionSpec>;
+const QuestionAsked = z.object({
+  type: z.literal('question.asked'),
+  questionId: z.string(),
+  questions: z.array(QuestionSpec),
+  expiresAt: Timestamp,
+});
+const QuestionAnswered = z.object({
+  type: z.literal('question.answered'),
+  questionId: z.string(),
+  answers: z.array(z.array(z.string())).nullable(),
+  by: z.enum(['user', 'timeout', 'system']),
 });
 const Usage = z.object({
   type: z.literal('usage'),
   messageId: z.string(),
   model: z.string(),
+  reasoningTokens: z.number().int().nonnegative().optional(),
   inputTokens: z.number().int().nonnegative(),
   outputTokens: z.number().int().nonnegative(),
   cacheReadTokens: z.number().int().nonnegative(),
@@ -69,6 +91,8 @@ export const SessionEvent = z.discriminatedUnion('type', [
   FileEdited,
   PermissionAsked,
   PermissionReplied,
+  QuestionAsked,
+  QuestionAnswered,
   Usage,
   StatusChanged,
   SessionError,

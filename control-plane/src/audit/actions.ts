@@ -30,6 +30,14 @@ export const AUDIT_ACTIONS = [
   'gateway.refused',
   'session_key.create',
   'session_key.revoke',
+  'session.create',
+  'session.prompt',
+  'session.abort',
+  'session.archive',
+  'tool.approval',
+  'question.answer',
+  'upload.create',
+  'team.policy',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { type AuditService, createAuditService } from '../audit/audit-service.js';
@@ -7,7 +9,13 @@ import type { Config } from '../config.js';
 import type { Sql } from '../db/client.js';
 import { createGateway, type Gateway } from '../gateway/gateway-service.js';
 import { createSessionKeyService, type SessionKeyService } from '../gateway/session-keys.js';
+import type { Harness } from '../harness/harness.js';
+import { createInlineHarness } from '../harness/inline-harness.js';
 import { createProviderService, type ProviderService } from '../providers/provider-service.js';
+import { createEventStore, type EventStore } from '../sessions/event-store.js';
+import { createHarnessBridge, type HarnessBridge } from '../sessions/harness-bridge.js';
+import { createSessionService, type SessionService } from '../sessions/session-service.js';
+import { createUploadService, type UploadService } from '../sessions/upload-service.js';
 import { createTeamService, type TeamService } from '../teams/team-service.js';
 import { createUserService, type UserService } from '../users/user-service.js';
 import type { Vault } from '../vault/vault.js';
@@ -24,7 +32,20 @@ declare module 'fastify' {
     budgets: BudgetService;
     sessionKeys: SessionKeyService;
     gateway: Gateway;
+    harness: Harness | null;
+    sessionEvents: EventStore;
+    uploads: UploadService;
+    sessions: SessionService;
+    harnessBridge: HarnessBridge;
+    /** Starts the agent runtime once the server listens (the harness needs the gateway's address). */
+    startAgents(listeningUrl: string): Promise<void>;
   }
+}
+
+/** The OpenCode version we run, from the pinned package: the plugin pre-install must match it. */
+function opencodeVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('opencode-ai/package.json') as { version: string }).version;
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -60,12 +81,46 @@ const services: FastifyPluginAsync<{ config: Config; sql: Sql; vault: Vault }> =
   });
   app.decorate('gateway', gateway);
 
+  const sessionKeys = app.sessionKeys;
+  const harness =
+    config.harness === 'inline'
+      ? createInlineHarness({
+          stateDir: path.join(config.dataDir, 'harness'),
+          log: app.log,
+          version: opencodeVersion(),
+          maxRssBytes: config.harnessMaxRssBytes,
+        })
+      : null;
+  const events = createEventStore({ sql, log: app.log });
+  const uploads = createUploadService({ sql, audit, dataDir: config.dataDir, limitBytes: config.uploadLimitBytes });
+  const sessionDeps = { sql, audit, log: app.log, config, events, harness, providers, budgets, sessionKeys, uploads };
+  const sessions = createSessionService(sessionDeps);
+  const bridge = createHarnessBridge(sessionDeps);
+  app.decorate('harness', harness);
+  app.decorate('sessionEvents', events);
+  app.decorate('uploads', uploads);
+  app.decorate('sessions', sessions);
+  app.decorate('harnessBridge', bridge);
+  let agentsStarted = false;
+  app.decorate('startAgents', async (listeningUrl: string) => {
+    sessions.setGatewayUrl(listeningUrl);
+    if (!harness || agentsStarted) return;
+    agentsStarted = true;
+    bridge.start();
+    await bridge.reconcile();
+    await harness.start();
+  });
+
   const sweeper = setInterval(() => {
     budgets.sweep().catch((error: unknown) => app.log.error({ err: error }, 'reservation sweep failed'));
+    uploads.sweep().catch((error: unknown) => app.log.error({ err: error }, 'upload sweep failed'));
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
+    bridge.stop();
+    await harness?.stop();
+    await events.drain();
     await gateway.close();
   });
 };

@@ -1,0 +1,384 @@
+import type { BudgetRefusal, SessionEvent } from '@switchboard/protocol';
+import type { Actor } from '../audit/actions.js';
+import type { AuthContext } from '../auth/auth-plugin.js';
+import { AppError } from '../errors.js';
+import { costOf } from '../gateway/pricing.js';
+import { describeRefusal } from '../gateway/refusal.js';
+import type { HarnessEvent } from '../harness/harness.js';
+import { DEFAULT_POLICY, decide, leavesWorkspace } from './policy.js';
+import * as repo from './session-repository.js';
+import { type SessionDeps, sessionAccess } from './session-service.js';
+
+const SYSTEM_ACTOR: Actor = { type: 'system' };
+
+/**
+ * Where harness events meet the rest of the control plane: routes them to their session (subagent
+ * sessions included), applies the approval policy to every tool use, persists and times out the
+ * asks that wait for a person, and turns budget refusals into the detailed reason people read.
+ */
+export function createHarnessBridge(deps: SessionDeps) {
+  const { sql, audit, log, events } = deps;
+  const owners = new Map<string, { sessionId: string; userId: string }>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  let unsubscribe: (() => void) | null = null;
+
+  async function ownerOf(harnessSessionId: string): Promise<{ sessionId: string; userId: string } | undefined> {
+    const cached = owners.get(harnessSessionId);
+    if (cached) return cached;
+    const found = await deps.sessionKeys.harnessSessionOwner(harnessSessionId);
+    if (found) {
+      if (owners.size > 100_000) owners.clear();
+      owners.set(harnessSessionId, found);
+    }
+    return found;
+  }
+
+  const timeoutMs = () => deps.config.approvalTimeoutS * 1000;
+
+  function arm(approvalId: string, sessionId: string, expiresAt: Date) {
+    clearTimeout(timers.get(approvalId));
+    const timer = setTimeout(
+      () => void expire(approvalId, sessionId).catch((error) => log.error({ err: error }, 'approval timeout failed')),
+      Math.max(0, expiresAt.getTime() - Date.now()),
+    );
+    timer.unref();
+    timers.set(approvalId, timer);
+  }
+
+  async function target(sessionId: string) {
+    const row = await repo.getSession(sql, sessionId);
+    if (!row?.harness_session_id) throw new AppError('NOT_FOUND', 'Session was not found.');
+    return { row, target: { directory: row.workspace_dir, harnessSessionId: row.harness_session_id } };
+  }
+
+  /** An ask nobody answered in time is rejected, so a headless turn never hangs. */
+  async function expire(approvalId: string, sessionId: string) {
+    timers.delete(approvalId);
+    const decided = await repo.decideApproval(sql, approvalId, 'expired', 'timeout', null);
+    if (!decided) return;
+    const { target: t } = await target(sessionId);
+    if (decided.kind === 'permission') await deps.harness?.replyPermission(t, approvalId, 'reject').catch(() => {});
+    else await deps.harness?.rejectQuestion(t, approvalId).catch(() => {});
+    const event: SessionEvent =
+      decided.kind === 'permission'
+        ? {
+            type: 'permission.replied',
+            permissionId: approvalId,
+            tool: decided.tool,
+            reply: 'reject',
+            by: 'timeout',
+            reason: 'Nobody answered in time.',
+          }
+        : { type: 'question.answered', questionId: approvalId, answers: null, by: 'timeout' };
+    await events.appendWith(sessionId, [event], async (tx) => {
+      await audit.record(tx, SYSTEM_ACTOR, {
+        action: 'tool.approval',
+        target: { type: 'session', id: sessionId },
+        outcome: 'denied',
+        payload: { approvalId, tool: decided.tool, decision: 'expired', by: 'timeout' },
+      });
+    });
+  }
+
+  async function onPermission(event: Extract<HarnessEvent, { kind: 'permission' }>, owner: { sessionId: string; userId: string }) {
+    const row = await repo.getSession(sql, owner.sessionId);
+    if (!row) return;
+    const policy = row.policy ?? (await repo.teamPolicy(sql, row.team_id)) ?? DEFAULT_POLICY;
+    const outside = leavesWorkspace(row.workspace_dir, event.permission, event.patterns);
+    const decision = outside ? 'deny' : decide(policy, event.permission, event.patterns);
+    const t = { directory: event.directory, harnessSessionId: event.harnessSessionId };
+    if (decision === 'ask') {
+      const expiresAt = new Date(Date.now() + timeoutMs());
+      await repo.insertApproval(sql, {
+        id: event.permissionId,
+        session_id: row.id,
+        kind: 'permission',
+        tool: event.permission,
+        patterns: event.patterns,
+        title: event.title,
+        expires_at: expiresAt,
+      });
+      await events.append(row.id, [
+        {
+          type: 'permission.asked',
+          permissionId: event.permissionId,
+          tool: event.permission,
+          patterns: event.patterns,
+          title: event.title,
+          expiresAt: expiresAt.toISOString(),
+        },
+      ]);
+      arm(event.permissionId, row.id, expiresAt);
+      return;
+    }
+    const reply = decision === 'allow' ? 'once' : 'reject';
+    await deps.harness?.replyPermission(t, event.permissionId, reply);
+    const reason = outside
+      ? 'It reaches outside the session workspace.'
+      : decision === 'deny'
+        ? 'The approval policy denies it.'
+        : undefined;
+    await events.appendWith(
+      row.id,
+      [
+        {
+          type: 'permission.replied',
+          permissionId: event.permissionId,
+          tool: event.permission,
+          reply,
+          by: 'policy',
+          ...(reason ? { reason } : {}),
+        },
+      ],
+      async (tx) => {
+        await audit.record(
+          tx,
+          { type: 'user', userId: row.user_id },
+          {
+            action: 'tool.approval',
+            target: { type: 'session', id: row.id },
+            outcome: reply === 'once' ? 'ok' : 'denied',
+            payload: {
+              approvalId: event.permissionId,
+              tool: event.permission,
+              patterns: event.patterns,
+              decision: reply,
+              by: 'policy',
+              reason,
+            },
+          },
+        );
+      },
+    );
+  }
+
+  /** The gateway refused a call of this turn: people get the figures, from the refusal the gateway recorded. */
+  async function budgetReason(sessionId: string): Promise<{ message: string; refusal?: BudgetRefusal }> {
+    const [row] = await sql<{ payload: { refusal?: BudgetRefusal } }[]>`
+      select payload from audit_events where action = 'gateway.refused' and target_type = 'session' and target_id = ${sessionId}
+      order by id desc limit 1`;
+    const refusal = row?.payload.refusal;
+    if (!refusal) return { message: 'Budget reached for this period. Ask an admin to raise it.' };
+    return { message: describeRefusal(refusal), refusal };
+  }
+
+  /** Asks of a process that is gone can never be answered: close them so no client waits on them. */
+  async function closePendingApprovals(reason: string): Promise<void> {
+    for (const approval of await repo.pendingApprovals(sql)) {
+      const decided = await repo.decideApproval(sql, approval.id, 'expired', 'system', null);
+      if (!decided) continue;
+      clearTimeout(timers.get(approval.id));
+      timers.delete(approval.id);
+      const event: SessionEvent =
+        approval.kind === 'permission'
+          ? { type: 'permission.replied', permissionId: approval.id, tool: approval.tool, reply: 'reject', by: 'system', reason }
+          : { type: 'question.answered', questionId: approval.id, answers: null, by: 'system' };
+      await events.append(approval.session_id, [event]);
+    }
+  }
+
+  async function handle(event: HarnessEvent): Promise<void> {
+    if (event.kind === 'lifecycle') {
+      if (event.state === 'exited') await closePendingApprovals('The agent runtime restarted.');
+      return;
+    }
+    if (event.kind === 'child') {
+      const parent = await ownerOf(event.parentId);
+      if (!parent) return;
+      owners.set(event.harnessSessionId, parent);
+      await sql`
+        insert into harness_sessions (harness_session_id, user_id, session_id) values (${event.harnessSessionId}, ${parent.userId}, ${parent.sessionId})
+        on conflict do nothing`;
+      return;
+    }
+    const owner = await ownerOf(event.harnessSessionId);
+    if (!owner) return;
+    switch (event.kind) {
+      case 'session': {
+        // Subagents run inside the turn: their status changes are not the session's.
+        const isMain = (await repo.getSession(sql, owner.sessionId))?.harness_session_id === event.harnessSessionId;
+        if (event.event.type === 'status' && !isMain) return;
+        const extra: SessionEvent[] = [];
+        if (event.event.type === 'status' && event.event.detail === 'interrupted') {
+          extra.push({
+            type: 'error',
+            code: 'HARNESS_UNAVAILABLE',
+            message: 'The agent runtime restarted and this turn was interrupted. Your transcript is kept; send the prompt again.',
+          });
+        }
+        await events.append(owner.sessionId, [...extra, event.event]);
+        return;
+      }
+      case 'usage': {
+        const resolved = await deps.providers.resolve(event.usage.model);
+        const prices = resolved
+          ? {
+              input: resolved.model.price_input,
+              output: resolved.model.price_output,
+              cacheRead: resolved.model.price_cache_read,
+              cacheWrite: resolved.model.price_cache_write,
+            }
+          : undefined;
+        const costMicros = prices
+          ? Number(
+              costOf(
+                {
+                  input: event.usage.input,
+                  output: event.usage.output + event.usage.reasoning,
+                  cacheRead: event.usage.cacheRead,
+                  cacheWrite: event.usage.cacheWrite,
+                },
+                prices,
+              ),
+            )
+          : 0;
+        await events.append(owner.sessionId, [
+          {
+            type: 'usage',
+            messageId: event.usage.messageId,
+            model: event.usage.model,
+            inputTokens: event.usage.input,
+            outputTokens: event.usage.output,
+            reasoningTokens: event.usage.reasoning,
+            cacheReadTokens: event.usage.cacheRead,
+            cacheWriteTokens: event.usage.cacheWrite,
+            costMicros,
+          },
+        ]);
+        return;
+      }
+      case 'error': {
+        const refused = event.statusCode === 402 && (event.responseBody ?? '').includes('BUDGET_EXCEEDED');
+        if (refused) {
+          const { message, refusal } = await budgetReason(owner.sessionId);
+          await events.append(owner.sessionId, [
+            { type: 'error', code: 'BUDGET_EXCEEDED', message, ...(refusal ? { details: { budget: refusal } } : {}) },
+          ]);
+          return;
+        }
+        const message = event.statusCode ? `The model call failed (${event.statusCode}): ${event.message}` : event.message;
+        await events.append(owner.sessionId, [{ type: 'error', code: 'UPSTREAM_ERROR', message: message.slice(0, 2000) }]);
+        return;
+      }
+      case 'permission':
+        return onPermission(event, owner);
+      case 'question': {
+        const expiresAt = new Date(Date.now() + timeoutMs());
+        await repo.insertApproval(sql, {
+          id: event.questionId,
+          session_id: owner.sessionId,
+          kind: 'question',
+          tool: 'question',
+          patterns: [],
+          title: event.questions[0]?.question ?? 'Question',
+          expires_at: expiresAt,
+        });
+        await events.append(owner.sessionId, [
+          { type: 'question.asked', questionId: event.questionId, questions: event.questions, expiresAt: expiresAt.toISOString() },
+        ]);
+        arm(event.questionId, owner.sessionId, expiresAt);
+        return;
+      }
+    }
+  }
+
+  return {
+    start() {
+      if (!deps.harness) return;
+      let chain = Promise.resolve();
+      // One queue: events of one session must be handled in the order OpenCode sent them.
+      unsubscribe = deps.harness.onEvent((event) => {
+        chain = chain
+          .then(() => handle(event))
+          .catch((error: unknown) => log.error({ err: error, kind: event.kind }, 'could not handle a harness event'));
+      });
+    },
+
+    /** After a restart the old process's asks are gone: close them, and end turns that were running. */
+    async reconcile(): Promise<void> {
+      await closePendingApprovals('The control plane restarted.');
+      const running = await sql<{ id: string }[]>`select id from sessions where status in ('busy', 'retry')`;
+      for (const { id } of running) {
+        await events.append(id, [
+          {
+            type: 'error',
+            code: 'HARNESS_UNAVAILABLE',
+            message: 'The control plane restarted and this turn was interrupted. Your transcript is kept; send the prompt again.',
+          },
+          { type: 'status', status: 'idle', detail: 'interrupted' },
+        ]);
+      }
+    },
+
+    async replyPermission(
+      auth: AuthContext,
+      actor: Actor,
+      params: { sessionId: string; permissionId: string; reply: 'once' | 'always' | 'reject' },
+    ): Promise<void> {
+      await sessionAccess(deps, auth, params.sessionId, 'write');
+      const decided = await repo.decideApproval(sql, params.permissionId, params.reply, 'user', auth.user.id);
+      if (!decided || decided.session_id !== params.sessionId || decided.kind !== 'permission') {
+        throw new AppError('CONFLICT', 'This request is no longer waiting for an answer (answered, timed out, or unknown).');
+      }
+      clearTimeout(timers.get(params.permissionId));
+      timers.delete(params.permissionId);
+      const { target: t } = await target(params.sessionId);
+      await deps.harness?.replyPermission(t, params.permissionId, params.reply);
+      await events.appendWith(
+        params.sessionId,
+        [{ type: 'permission.replied', permissionId: params.permissionId, tool: decided.tool, reply: params.reply, by: 'user' }],
+        async (tx) => {
+          await audit.record(tx, actor, {
+            action: 'tool.approval',
+            target: { type: 'session', id: params.sessionId },
+            outcome: params.reply === 'reject' ? 'denied' : 'ok',
+            payload: {
+              approvalId: params.permissionId,
+              tool: decided.tool,
+              patterns: decided.patterns,
+              decision: params.reply,
+              by: 'user',
+            },
+          });
+        },
+      );
+    },
+
+    async replyQuestion(
+      auth: AuthContext,
+      actor: Actor,
+      params: { sessionId: string; questionId: string; answers: string[][] | null },
+    ): Promise<void> {
+      await sessionAccess(deps, auth, params.sessionId, 'write');
+      const decided = await repo.decideApproval(sql, params.questionId, 'answered', 'user', auth.user.id);
+      if (!decided || decided.session_id !== params.sessionId || decided.kind !== 'question') {
+        throw new AppError('CONFLICT', 'This question is no longer waiting for an answer.');
+      }
+      clearTimeout(timers.get(params.questionId));
+      timers.delete(params.questionId);
+      const { target: t } = await target(params.sessionId);
+      if (params.answers) await deps.harness?.replyQuestion(t, params.questionId, params.answers);
+      else await deps.harness?.rejectQuestion(t, params.questionId);
+      await events.appendWith(
+        params.sessionId,
+        [{ type: 'question.answered', questionId: params.questionId, answers: params.answers, by: 'user' }],
+        async (tx) => {
+          await audit.record(tx, actor, {
+            action: 'question.answer',
+            target: { type: 'session', id: params.sessionId },
+            payload: { questionId: params.questionId, answers: params.answers },
+          });
+        },
+      );
+    },
+
+    stop() {
+      unsubscribe?.();
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
+    },
+    pendingTimers: () => timers.size,
+  };
+}
+
+export type HarnessBridge = ReturnType<typeof createHarnessBridge>;

@@ -1,0 +1,105 @@
+import type { ApprovalPolicy, Session, SessionStatus } from '@switchboard/protocol';
+import type { Queryable } from '../db/client.js';
+
+export interface SessionRow {
+  id: string;
+  user_id: string;
+  team_id: string | null;
+  title: string;
+  agent: string;
+  model: string;
+  status: SessionStatus;
+  workspace_dir: string;
+  harness_session_id: string | null;
+  policy: ApprovalPolicy | null;
+  last_seq: bigint;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function toSession(row: SessionRow): Session {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    teamId: row.team_id,
+    title: row.title,
+    agent: row.agent,
+    model: row.model,
+    status: row.status,
+    lastSeq: Number(row.last_seq),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export async function getSession(sql: Queryable, id: string): Promise<SessionRow | undefined> {
+  const [row] = await sql<SessionRow[]>`select * from sessions where id = ${id}`;
+  return row;
+}
+
+/** Own sessions, plus (when asked) sessions of the caller's teams; admins may list anyone's. */
+export function listSessions(
+  sql: Queryable,
+  filter: { userId?: string; teamsOf?: string; includeArchived: boolean; limit: number },
+): Promise<SessionRow[]> {
+  return sql<SessionRow[]>`
+    select * from sessions s
+    where (
+      ${filter.userId ? sql`s.user_id = ${filter.userId}` : sql`true`}
+      ${filter.teamsOf ? sql`or s.team_id in (select team_id from team_members where user_id = ${filter.teamsOf})` : sql``}
+    )
+    ${filter.includeArchived ? sql`` : sql`and s.status <> 'archived'`}
+    order by s.updated_at desc
+    limit ${filter.limit}`;
+}
+
+export async function isTeamMember(sql: Queryable, teamId: string, userId: string): Promise<boolean> {
+  const [row] = await sql<
+    { ok: boolean }[]
+  >`select exists(select 1 from team_members where team_id = ${teamId} and user_id = ${userId}) as ok`;
+  return row?.ok ?? false;
+}
+
+export async function teamPolicy(sql: Queryable, teamId: string | null): Promise<ApprovalPolicy | null> {
+  if (!teamId) return null;
+  const [row] = await sql<{ approval_policy: ApprovalPolicy | null }[]>`select approval_policy from teams where id = ${teamId}`;
+  return row?.approval_policy ?? null;
+}
+
+export interface ApprovalRow {
+  id: string;
+  session_id: string;
+  kind: 'permission' | 'question';
+  tool: string;
+  patterns: string[];
+  title: string;
+  status: string;
+  expires_at: Date;
+}
+
+export async function insertApproval(sql: Queryable, approval: Omit<ApprovalRow, 'status'>): Promise<boolean> {
+  const rows = await sql`
+    insert into approvals (id, session_id, kind, tool, patterns, title, expires_at)
+    values (${approval.id}, ${approval.session_id}, ${approval.kind}, ${approval.tool}, ${sql.json(approval.patterns)}, ${approval.title}, ${approval.expires_at})
+    on conflict (id) do nothing returning 1`;
+  return rows.count === 1;
+}
+
+/** Decides a pending approval once; false when it was already decided (a reply and a timeout racing). */
+export async function decideApproval(
+  sql: Queryable,
+  id: string,
+  status: 'once' | 'always' | 'reject' | 'answered' | 'expired',
+  by: 'user' | 'policy' | 'timeout' | 'system',
+  userId: string | null,
+): Promise<ApprovalRow | undefined> {
+  const [row] = await sql<ApprovalRow[]>`
+    update approvals set status = ${status}, decided_by = ${by}, decided_by_user = ${userId}, decided_at = now()
+    where id = ${id} and status = 'pending'
+    returning *`;
+  return row;
+}
+
+export function pendingApprovals(sql: Queryable): Promise<ApprovalRow[]> {
+  return sql<ApprovalRow[]>`select * from approvals where status = 'pending' order by expires_at`;
+}

@@ -1,0 +1,294 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import type { ApprovalPolicy, RpcParsedParams, Session } from '@switchboard/protocol';
+import type { Actor } from '../audit/actions.js';
+import type { AuditService } from '../audit/audit-service.js';
+import type { AuthContext } from '../auth/auth-plugin.js';
+import type { BudgetService } from '../budgets/budget-service.js';
+import type { Config } from '../config.js';
+import type { Sql } from '../db/client.js';
+import { AppError, forbidden, notFound } from '../errors.js';
+import { describeRefusal } from '../gateway/refusal.js';
+import type { SessionKeyService } from '../gateway/session-keys.js';
+import type { Harness } from '../harness/harness.js';
+import type { Logger } from '../logger.js';
+import type { ProviderService, ResolvedModel } from '../providers/provider-service.js';
+import type { EventStore } from './event-store.js';
+import { DEFAULT_POLICY, harnessRules } from './policy.js';
+import * as repo from './session-repository.js';
+import type { UploadService } from './upload-service.js';
+import {
+  harnessModel,
+  seedFromGit,
+  seedFromUpload,
+  stripHarnessConfig,
+  type WorkspaceModel,
+  workspaceDir,
+  writeHarnessConfig,
+} from './workspace.js';
+
+export interface SessionDeps {
+  sql: Sql;
+  audit: AuditService;
+  log: Logger;
+  config: Config;
+  events: EventStore;
+  harness: Harness | null;
+  providers: ProviderService;
+  budgets: BudgetService;
+  sessionKeys: SessionKeyService;
+  uploads: UploadService;
+}
+
+export const toWorkspaceModel = ({ model, provider }: ResolvedModel): WorkspaceModel => ({
+  name: model.name,
+  format: provider.kind === 'anthropic' ? 'anthropic' : 'openai',
+  contextLimit: model.context_limit,
+  outputLimit: model.output_limit,
+});
+
+/** Who may do what: owners and admins write; members of a session's team read it; others do not see it. */
+export async function sessionAccess(
+  deps: Pick<SessionDeps, 'sql'>,
+  auth: AuthContext,
+  sessionId: string,
+  mode: 'read' | 'write',
+): Promise<repo.SessionRow> {
+  const row = await repo.getSession(deps.sql, sessionId);
+  if (!row) throw notFound('Session');
+  const { user } = auth;
+  if (user.role === 'admin' || row.user_id === user.id) {
+    if (mode === 'write' && user.role === 'viewer') throw forbidden('Viewers cannot run agents.');
+    return row;
+  }
+  const teammate = row.team_id !== null && (await repo.isTeamMember(deps.sql, row.team_id, user.id));
+  if (!teammate) throw notFound('Session');
+  if (mode === 'write') throw forbidden('This session belongs to a teammate: you can follow it, not drive it.');
+  return row;
+}
+
+export function createSessionService(deps: SessionDeps) {
+  const { sql, audit, log, config, events } = deps;
+  let gatewayUrl: string | null = config.gatewayUrl ?? null;
+
+  const requireHarness = (): Harness => {
+    if (!deps.harness) throw new AppError('HARNESS_UNAVAILABLE', 'No agent runtime runs on this control plane (SWITCHBOARD_HARNESS=off).');
+    return deps.harness;
+  };
+
+  async function resolveModel(name: string | undefined): Promise<ResolvedModel> {
+    if (name) {
+      const found = await deps.providers.resolve(name);
+      if (!found)
+        throw new AppError('BAD_REQUEST', `The model "${name}" is not offered here. See /api/v1/models.`, {
+          issues: [{ path: 'model', message: 'Unknown model' }],
+        });
+      return found;
+    }
+    const all = await deps.providers.enabledModels();
+    const preferred = config.defaultModel ? all.find((model) => model.model.name === config.defaultModel) : undefined;
+    const chosen = preferred ?? all[0];
+    if (!chosen) throw new AppError('BAD_REQUEST', 'No model is configured yet. An admin adds a provider (POST /api/v1/providers) first.');
+    return chosen;
+  }
+
+  /** Refuses a prompt up front when a budget of the user is already used up, with the figures for people. */
+  async function checkBudget(userId: string): Promise<void> {
+    const spent = (await deps.budgets.applicableTo(userId)).find(
+      (budget) => budget.spentMicros + budget.reservedMicros >= budget.limitMicros,
+    );
+    if (!spent) return;
+    const refusal = {
+      scope: spent.scope,
+      period: spent.period,
+      budgetId: spent.id,
+      teamId: spent.teamId,
+      limitMicros: spent.limitMicros,
+      spentMicros: spent.spentMicros,
+      reservedMicros: spent.reservedMicros,
+      requestedMicros: 0,
+    };
+    throw new AppError('BUDGET_EXCEEDED', describeRefusal(refusal), { budget: refusal });
+  }
+
+  return {
+    setGatewayUrl(url: string) {
+      gatewayUrl ??= url.replace('://0.0.0.0:', '://127.0.0.1:').replace('://[::]:', '://127.0.0.1:');
+    },
+
+    async create(auth: AuthContext, actor: Actor, params: RpcParsedParams<'session/create'>): Promise<Session> {
+      if (auth.user.role === 'viewer') throw forbidden('Viewers cannot start agents.');
+      const harness = requireHarness();
+      if (!gatewayUrl) throw new AppError('HARNESS_UNAVAILABLE', 'The control plane is still starting. Try again in a moment.');
+      if (params.teamId && auth.user.role !== 'admin' && !(await repo.isTeamMember(sql, params.teamId, auth.user.id))) {
+        throw forbidden('You can share sessions only with teams you belong to.');
+      }
+      const resolved = await resolveModel(params.model);
+      const policy: ApprovalPolicy = params.policy ?? (await repo.teamPolicy(sql, params.teamId ?? null)) ?? DEFAULT_POLICY;
+      const id = randomUUID();
+      const dir = workspaceDir(config.dataDir, id);
+      const workspace = params.workspace ?? { kind: 'empty' as const };
+      try {
+        if (workspace.kind === 'git') {
+          await mkdir(workspaceDir(config.dataDir, ''), { recursive: true, mode: 0o700 });
+          await seedFromGit(dir, workspace, {
+            allowLocal: auth.user.role === 'admin',
+            maxBytes: config.uploadLimitBytes,
+            timeoutMs: 120_000,
+          });
+        } else if (workspace.kind === 'upload') {
+          await mkdir(dir, { recursive: true, mode: 0o700 });
+          await seedFromUpload(dir, await deps.uploads.claim(auth.user.id, workspace.uploadId));
+          await deps.uploads.release(workspace.uploadId);
+        } else await mkdir(dir, { recursive: true, mode: 0o700 });
+        await stripHarnessConfig(dir);
+      } catch (error) {
+        await rm(dir, { recursive: true, force: true });
+        throw error;
+      }
+
+      const agent = params.agent ?? 'build';
+      const key = await sql.begin(async (tx) => {
+        await tx`
+          insert into sessions (id, user_id, team_id, title, agent, model, workspace_dir, policy)
+          values (${id}, ${auth.user.id}, ${params.teamId ?? null}, ${params.title}, ${agent}, ${resolved.model.name}, ${dir}, ${params.policy ? tx.json(params.policy) : null})`;
+        const issued = await deps.sessionKeys.issue(tx, actor, auth.user.id, id);
+        await audit.record(tx, actor, {
+          action: 'session.create',
+          target: { type: 'session', id },
+          payload: {
+            title: params.title,
+            agent,
+            model: resolved.model.name,
+            teamId: params.teamId ?? null,
+            workspace: workspace.kind === 'git' ? { kind: 'git', url: workspace.url } : { kind: workspace.kind },
+          },
+        });
+        return issued.key;
+      });
+
+      try {
+        const models = (await deps.providers.enabledModels()).map(toWorkspaceModel);
+        await writeHarnessConfig(dir, { gatewayUrl, key, models, model: toWorkspaceModel(resolved) });
+        const { harnessSessionId } = await harness.createSession({ directory: dir, title: params.title, permission: harnessRules(policy) });
+        await sql.begin(async (tx) => {
+          await tx`update sessions set harness_session_id = ${harnessSessionId}, updated_at = now() where id = ${id}`;
+          await tx`insert into harness_sessions (harness_session_id, user_id, session_id) values (${harnessSessionId}, ${auth.user.id}, ${id})`;
+        });
+        await events.append(id, [{ type: 'status', status: 'idle' }]);
+      } catch (error) {
+        log.error({ err: error, sessionId: id }, 'could not start the session on the harness');
+        await events.append(id, [
+          {
+            type: 'error',
+            code: 'HARNESS_UNAVAILABLE',
+            message: 'The agent runtime could not start this session. Try again, or create a new session.',
+          },
+          { type: 'status', status: 'error' },
+        ]);
+        throw new AppError('HARNESS_UNAVAILABLE', 'The agent runtime could not start this session. Try again in a moment.');
+      }
+      return repo.toSession((await repo.getSession(sql, id)) as repo.SessionRow);
+    },
+
+    async get(auth: AuthContext, sessionId: string): Promise<Session> {
+      return repo.toSession(await sessionAccess(deps, auth, sessionId, 'read'));
+    },
+
+    async list(
+      auth: AuthContext,
+      params: { includeArchived: boolean; includeTeam: boolean; userId?: string | undefined; limit?: number },
+    ): Promise<Session[]> {
+      const everyone = auth.user.role === 'admin' && !params.userId;
+      if (params.userId && params.userId !== auth.user.id && auth.user.role !== 'admin')
+        throw forbidden('Only admins can list other users’ sessions.');
+      const rows = await repo.listSessions(sql, {
+        ...(everyone ? {} : { userId: params.userId ?? auth.user.id }),
+        ...(params.includeTeam && !everyone ? { teamsOf: auth.user.id } : {}),
+        includeArchived: params.includeArchived,
+        limit: params.limit ?? 200,
+      });
+      return rows.map(repo.toSession);
+    },
+
+    async prompt(auth: AuthContext, actor: Actor, params: { sessionId: string; text: string }): Promise<{ messageId: string }> {
+      const row = await sessionAccess(deps, auth, params.sessionId, 'write');
+      if (row.status === 'archived') throw new AppError('CONFLICT', 'This session is archived. Start a new session.');
+      if (row.status === 'busy' || row.status === 'retry')
+        throw new AppError('CONFLICT', 'A turn is already running in this session. Wait for it, or abort it.');
+      if (!row.harness_session_id)
+        throw new AppError('HARNESS_UNAVAILABLE', 'This session never started on the agent runtime. Create a new session.');
+      const harness = requireHarness();
+      await checkBudget(row.user_id);
+      const resolved = await resolveModel(row.model);
+      const messageId = `prompt_${randomUUID()}`;
+      await events.appendWith(
+        row.id,
+        [
+          { type: 'prompt', messageId, text: params.text, userId: auth.user.id },
+          { type: 'status', status: 'busy' },
+        ],
+        async (tx) => {
+          await audit.record(tx, actor, {
+            action: 'session.prompt',
+            target: { type: 'session', id: row.id },
+            payload: audit.promptPayload(params.text),
+          });
+        },
+      );
+      try {
+        await harness.prompt(
+          { directory: row.workspace_dir, harnessSessionId: row.harness_session_id },
+          { text: params.text, model: harnessModel(toWorkspaceModel(resolved)), agent: row.agent },
+        );
+      } catch (error) {
+        log.error({ err: error, sessionId: row.id }, 'the harness refused a prompt');
+        await events.append(row.id, [
+          {
+            type: 'error',
+            code: 'HARNESS_UNAVAILABLE',
+            message: 'The agent runtime did not take the prompt (it may be restarting). Send it again in a few seconds.',
+          },
+          { type: 'status', status: 'idle' },
+        ]);
+        throw new AppError('HARNESS_UNAVAILABLE', 'The agent runtime did not take the prompt. Send it again in a few seconds.');
+      }
+      return { messageId };
+    },
+
+    async abort(auth: AuthContext, actor: Actor, sessionId: string): Promise<{ aborted: boolean }> {
+      const row = await sessionAccess(deps, auth, sessionId, 'write');
+      const running = row.status === 'busy' || row.status === 'retry';
+      if (running && row.harness_session_id)
+        await requireHarness().abort({ directory: row.workspace_dir, harnessSessionId: row.harness_session_id });
+      await audit.recordAlone(actor, {
+        action: 'session.abort',
+        target: { type: 'session', id: row.id },
+        payload: { wasRunning: running },
+      });
+      return { aborted: running };
+    },
+
+    async archive(auth: AuthContext, actor: Actor, sessionId: string): Promise<Session> {
+      const row = await sessionAccess(deps, auth, sessionId, 'write');
+      if (row.status !== 'archived') {
+        if ((row.status === 'busy' || row.status === 'retry') && row.harness_session_id && deps.harness) {
+          await deps.harness.abort({ directory: row.workspace_dir, harnessSessionId: row.harness_session_id }).catch(() => {});
+        }
+        await events.appendWith(row.id, [{ type: 'status', status: 'archived' }], async (tx) => {
+          await tx`update sessions set status = 'archived', archived_at = now() where id = ${row.id}`;
+          await deps.sessionKeys.revokeForSession(tx, actor, row.id);
+          await audit.record(tx, actor, {
+            action: 'session.archive',
+            target: { type: 'session', id: row.id },
+            payload: { title: row.title },
+          });
+        });
+        await deps.harness?.dispose(row.workspace_dir).catch(() => {});
+      }
+      return repo.toSession((await repo.getSession(sql, row.id)) as repo.SessionRow);
+    },
+  };
+}
+
+export type SessionService = ReturnType<typeof createSessionService>;
