@@ -10,7 +10,7 @@ export class WebSocketMessageReader extends AbstractMessageReader {
   private callback: DataCallback | undefined;
 
   constructor(
-    private readonly socket: WebSocket,
+    socket: WebSocket,
     private readonly admit: (message: Message) => boolean,
     private readonly onInvalid: (reason: string) => void,
   ) {
