@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { SessionEventNotification } from '@switchboard/protocol';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AgentHarness, createAgentHarness } from '../fixtures/agents.js';
 import { connectRpc, type RpcClient } from '../fixtures/rpc-client.js';
+import { idle, lastUserText, ofSession, textOf, turn } from '../fixtures/turns.js';
 
 let h: AgentHarness;
 const clients: RpcClient[] = [];
@@ -20,17 +20,6 @@ async function client(token: string) {
   const rpc = await connectRpc(h.baseUrl, token);
   clients.push(rpc);
   return rpc;
-}
-
-const ofSession = (sessionId: string) => (event: SessionEventNotification) => event.sessionId === sessionId;
-const idle = (sessionId: string) => (event: SessionEventNotification) =>
-  event.sessionId === sessionId && event.event.type === 'status' && event.event.status === 'idle' && event.seq > 2;
-
-function textOf(events: SessionEventNotification[], sessionId: string): string {
-  return events
-    .filter(ofSession(sessionId))
-    .map((event) => (event.event.type === 'text.delta' ? event.event.delta : ''))
-    .join('');
 }
 
 describe('a session on the shared harness', () => {
@@ -71,5 +60,98 @@ describe('a session on the shared harness', () => {
     expect(usage.every((call) => call.harness_session_id === harnessSessionId)).toBe(true);
     expect(h.fake.requests[0]!.headers['x-session-id']).toBeUndefined();
     expect(existsSync(path.join(row!.workspace_dir, '.opencode', 'node_modules'))).toBe(false);
+  }, 90_000);
+});
+
+describe('isolation between users', () => {
+  it('runs two users in parallel with separate workspaces and separate spend', async () => {
+    const alice = await h.createUser('member');
+    const bob = await h.createUser('member');
+    const [ra, rb] = [await client(alice.token), await client(bob.token)];
+    const sa = await ra.request('session/create', { title: 'Alice' });
+    const sb = await rb.request('session/create', { title: 'Bob' });
+    await ra.request('session/subscribe', { sessionId: sa.id });
+    await rb.request('session/subscribe', { sessionId: sb.id });
+    h.fake.setDefault((request) => {
+      const text = lastUserText(request.body);
+      const who = text.includes('alice') ? 'alice' : 'bob';
+      const wrote = (request.body.messages ?? []).some((message: any) => message.role === 'tool');
+      if (!wrote) return { toolCalls: [{ name: 'write', arguments: { filePath: `${who}.txt`, content: `${who}\n` } }], chunkDelayMs: 20 };
+      return { text: `done for ${who}`, chunks: 5, chunkDelayMs: 20, usage: { input: who === 'alice' ? 1000 : 3000, output: 10 } };
+    });
+    await Promise.all([turn(ra, sa.id, 'write alice'), turn(rb, sb.id, 'write bob')]);
+    expect(textOf(ra.events, sa.id)).toBe('done for alice');
+    expect(textOf(rb.events, sb.id)).toBe('done for bob');
+    expect(rb.events.some(ofSession(sa.id))).toBe(false);
+
+    const dirs = await h.db.sql<
+      { id: string; workspace_dir: string }[]
+    >`select id, workspace_dir from sessions where id in (${sa.id}, ${sb.id})`;
+    const dirOf = (id: string) => dirs.find((row) => row.id === id)!.workspace_dir;
+    expect(dirOf(sa.id)).not.toBe(dirOf(sb.id));
+    expect(existsSync(path.join(dirOf(sa.id), 'alice.txt'))).toBe(true);
+    expect(existsSync(path.join(dirOf(sa.id), 'bob.txt'))).toBe(false);
+    expect(existsSync(path.join(dirOf(sb.id), 'bob.txt'))).toBe(true);
+
+    const spend = await h.db.sql<{ user_id: string; session_id: string; cost: bigint }[]>`
+      select user_id, session_id, sum(cost_micros)::bigint as cost from usage_events where session_id in (${sa.id}, ${sb.id}) group by user_id, session_id`;
+    expect(spend.find((row) => row.session_id === sa.id)?.user_id).toBe(alice.id);
+    expect(spend.find((row) => row.session_id === sb.id)?.user_id).toBe(bob.id);
+    expect(spend.find((row) => row.session_id === sb.id)!.cost).toBeGreaterThan(spend.find((row) => row.session_id === sa.id)!.cost);
+  }, 90_000);
+
+  it('does not let another user subscribe to, prompt, abort or read a session; a teammate may follow it', async () => {
+    const owner = await h.createUser('member');
+    const stranger = await h.createUser('member');
+    const teammate = await h.createUser('member');
+    const team = await h.request(h.adminToken, 'POST', '/api/v1/teams', { name: `Shared ${Date.now()}` });
+    for (const member of [owner, teammate])
+      await h.request(h.adminToken, 'POST', `/api/v1/teams/${team.body.id}/members`, { userId: member.id });
+    const ro = await client(owner.token);
+    const session = await ro.request('session/create', { title: 'Mine', teamId: team.body.id });
+    const rs = await client(stranger.token);
+    for (const [method, params] of [
+      ['session/subscribe', { sessionId: session.id }],
+      ['session/prompt', { sessionId: session.id, text: 'hi' }],
+      ['session/abort', { sessionId: session.id }],
+      ['session/get', { sessionId: session.id }],
+    ] as const) {
+      await expect(rs.request(method, params)).rejects.toMatchObject({ code: -32004, data: { code: 'NOT_FOUND' } });
+    }
+    expect((await rs.request('session/list', {})).items.map((item: any) => item.id)).not.toContain(session.id);
+    expect((await h.request(stranger.token, 'GET', `/api/v1/sessions/${session.id}/events`)).status).toBe(404);
+
+    const rt = await client(teammate.token);
+    expect(await rt.request('session/subscribe', { sessionId: session.id })).toMatchObject({ lastSeq: expect.any(Number) });
+    expect((await rt.request('session/list', {})).items.map((item: any) => item.id)).toContain(session.id);
+    await expect(rt.request('session/prompt', { sessionId: session.id, text: 'hi' })).rejects.toMatchObject({
+      data: { code: 'FORBIDDEN' },
+    });
+    const [key] = await h.db.sql`select count(*)::int as n from session_keys where session_id = ${session.id}`;
+    expect(key!.n).toBe(1);
+  });
+});
+
+describe('turn control', () => {
+  it('aborts a running turn; the partial text is kept and the session is usable again', async () => {
+    const user = await h.createUser('member');
+    const rpc = await client(user.token);
+    const session = await rpc.request('session/create', { title: 'Abort me' });
+    await rpc.request('session/subscribe', { sessionId: session.id });
+    h.fake.script({ text: 'word '.repeat(200), chunks: 200, chunkDelayMs: 50 });
+    await rpc.request('session/prompt', { sessionId: session.id, text: 'talk a lot' });
+    await rpc.waitFor((event) => event.sessionId === session.id && event.event.type === 'text.delta');
+    expect(await rpc.request('session/abort', { sessionId: session.id })).toEqual({ aborted: true });
+    const stopped = await rpc.waitFor(idle(session.id), 30_000);
+    expect(stopped.event).toMatchObject({ status: 'idle' });
+    const partial = textOf(rpc.events, session.id);
+    expect(partial.length).toBeGreaterThan(0);
+    expect(partial.length).toBeLessThan('word '.repeat(200).length);
+    h.fake.script({ text: 'Back again.' });
+    const next = await turn(rpc, session.id, 'still there?');
+    expect(next.map((event) => (event.event.type === 'text.delta' ? event.event.delta : '')).join('')).toBe('Back again.');
+    const [audit] = await h.db
+      .sql`select count(*)::int as n from audit_events where action = 'session.abort' and target_id = ${session.id}`;
+    expect(audit!.n).toBe(1);
   }, 90_000);
 });

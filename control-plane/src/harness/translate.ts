@@ -85,7 +85,8 @@ export function createTranslator() {
   const session = (harnessSessionId: string, event: SessionEvent): HarnessEvent => ({ kind: 'session', harnessSessionId, event });
 
   function status(harnessSessionId: string, next: 'busy' | 'idle' | 'retry', detail?: string): HarnessEvent[] {
-    const key = `${next}:${detail ?? ''}`;
+    // One event per change of state: an abort's "idle (aborted)" is not followed by a second idle.
+    const key = next === 'retry' ? `retry:${detail ?? ''}` : next;
     if (statuses.get(harnessSessionId) === key) return [];
     statuses.set(harnessSessionId, key);
     if (next === 'idle') forget(harnessSessionId);

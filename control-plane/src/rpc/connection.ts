@@ -20,6 +20,8 @@ const MAX_SUBSCRIPTIONS = 200;
 const BACKLOG_PAGE = 500;
 /** Live events held while a subscription replays its backlog; past this the client resubscribes. */
 const MAX_REPLAY_BUFFER = 10_000;
+/** How long a backlog replay waits for a client that is not reading before giving up on it. */
+const DRAIN_WAIT_MS = 30_000;
 
 interface Subscription {
   off: () => void;
@@ -119,6 +121,21 @@ export function serveConnection(
     void connection.sendNotification('session/resubscribe', { sessionId, lastSeq: subscription.lastSeq });
   }
 
+  /** Waits (bounded) until the socket's unsent bytes fall below half the limit. */
+  async function drained(): Promise<boolean> {
+    const deadline = Date.now() + DRAIN_WAIT_MS;
+    while (socket.bufferedAmount > limits.maxBufferedBytes / 2) {
+      if (socket.readyState !== socket.OPEN || Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return true;
+  }
+
+  function overflowed(sessionId: string, subscription: Subscription): { lastSeq: number } {
+    if (subscriptions.get(sessionId) === subscription) overflow(sessionId);
+    return { lastSeq: subscription.lastSeq };
+  }
+
   async function subscribe(sessionId: string, sinceSeq: number, token: CancellationToken): Promise<{ lastSeq: number }> {
     await app.sessions.get(auth, sessionId);
     unsubscribe(sessionId);
@@ -138,10 +155,14 @@ export function serveConnection(
       replay.push(event);
     });
     subscriptions.set(sessionId, subscription);
+    // The backlog is read a page at a time and sent as fast as the client reads it, never faster.
     for (;;) {
       if (token.isCancellationRequested || subscriptions.get(sessionId) !== subscription) break;
       const page = await app.sessionEvents.backlog(app.sql, sessionId, subscription.lastSeq, BACKLOG_PAGE);
-      for (const event of page) deliver(event);
+      for (const event of page) {
+        if (!(await drained())) return overflowed(sessionId, subscription);
+        deliver(event);
+      }
       if (page.length < BACKLOG_PAGE || subscriptions.get(sessionId) !== subscription) break;
     }
     const held = replay;
