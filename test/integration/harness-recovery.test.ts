@@ -1,6 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AgentHarness, createAgentHarness } from '../fixtures/agents.js';
 import { connectRpc, type RpcClient } from '../fixtures/rpc-client.js';
@@ -49,7 +49,10 @@ describe('the supervised harness', () => {
     expect(pid).toBeGreaterThan(0);
     process.kill(pid as number, 'SIGKILL');
 
-    const interrupted = await rpc.waitFor((event) => event.sessionId === session.id && event.event.type === 'error' && event.event.code === 'HARNESS_UNAVAILABLE', 30_000);
+    const interrupted = await rpc.waitFor(
+      (event) => event.sessionId === session.id && event.event.type === 'error' && event.event.code === 'HARNESS_UNAVAILABLE',
+      30_000,
+    );
     expect(interrupted.event).toMatchObject({ message: expect.stringMatching(/restarted/) });
     await waitFor(() => h.app.harness?.health().state === 'running' && h.app.harness.health().pid !== pid);
     expect(h.app.harness?.health().restarts).toBe(1);
@@ -108,14 +111,23 @@ describe('workspaces', () => {
     const seeded = await rpc.request('session/create', { title: 'From upload', workspace: { kind: 'upload', uploadId: upload.body.id } });
     const [row] = (await h.db.sql`select workspace_dir from sessions where id = ${seeded.id}`) as any;
     expect(readFileSync(path.join(row.workspace_dir, 'src/app.ts'), 'utf8')).toBe('export const answer = 42;\n');
-    expect(JSON.parse(readFileSync(path.join(row.workspace_dir, 'opencode.json'), 'utf8')).provider.switchboard.options.baseURL).toBe(`${h.baseUrl}/gateway/v1`);
-    await expect(rpc.request('session/create', { title: 'Again', workspace: { kind: 'upload', uploadId: upload.body.id } })).rejects.toMatchObject({ data: { code: 'NOT_FOUND' } });
+    expect(JSON.parse(readFileSync(path.join(row.workspace_dir, 'opencode.json'), 'utf8')).provider.switchboard.options.baseURL).toBe(
+      `${h.baseUrl}/gateway/v1`,
+    );
+    await expect(
+      rpc.request('session/create', { title: 'Again', workspace: { kind: 'upload', uploadId: upload.body.id } }),
+    ).rejects.toMatchObject({ data: { code: 'NOT_FOUND' } });
 
     for (const bad of ['../escape.txt', '/etc/passwd', 'a/./b', 'a//b']) {
       const refused = await h.request(user.token, 'POST', '/api/v1/uploads', { files: [{ path: bad, content: 'eA==' }] });
       expect(refused.status).toBe(400);
     }
-    const dup = await h.request(user.token, 'POST', '/api/v1/uploads', { files: [{ path: 'a', content: 'eA==' }, { path: 'a', content: 'eA==' }] });
+    const dup = await h.request(user.token, 'POST', '/api/v1/uploads', {
+      files: [
+        { path: 'a', content: 'eA==' },
+        { path: 'a', content: 'eA==' },
+      ],
+    });
     expect(dup.status).toBe(400);
 
     const repo = await makeTempDir('repo');
@@ -125,12 +137,16 @@ describe('workspaces', () => {
     git('init', '-q', '-b', 'main');
     git('add', '.');
     git('commit', '-q', '-m', 'init');
-    await expect(rpc.request('session/create', { title: 'Local', workspace: { kind: 'git', url: repo } })).rejects.toMatchObject({ data: { code: 'FORBIDDEN' } });
+    await expect(rpc.request('session/create', { title: 'Local', workspace: { kind: 'git', url: repo } })).rejects.toMatchObject({
+      data: { code: 'FORBIDDEN' },
+    });
     const adminRpc = await client(h.adminToken);
     const cloned = await adminRpc.request('session/create', { title: 'Cloned', workspace: { kind: 'git', url: repo } });
     const [clonedRow] = (await h.db.sql`select workspace_dir from sessions where id = ${cloned.id}`) as any;
     expect(readFileSync(path.join(clonedRow.workspace_dir, 'lib', 'index.js'), 'utf8')).toBe('module.exports = 1;\n');
-    await expect(rpc.request('session/create', { title: 'Bad', workspace: { kind: 'git', url: 'ext::sh -c touch /tmp/pwned' } })).rejects.toMatchObject({ data: { code: 'FORBIDDEN' } });
+    await expect(
+      rpc.request('session/create', { title: 'Bad', workspace: { kind: 'git', url: 'ext::sh -c touch /tmp/pwned' } }),
+    ).rejects.toMatchObject({ data: { code: 'FORBIDDEN' } });
     expect(existsSync('/tmp/pwned')).toBe(false);
   }, 60_000);
 
