@@ -3,8 +3,13 @@ import { cpus } from 'node:os';
 import { benchAudit } from './audit.js';
 import { type BenchServer, openBenchServer, type Row } from './database.js';
 import { benchGateway } from './gateway.js';
+import { benchHarness } from './harness.js';
 
-const sections: Record<string, (server: BenchServer) => Promise<Row[]>> = { audit: benchAudit, gateway: benchGateway };
+const sections: Record<string, (server: BenchServer) => Promise<Row[]>> = {
+  audit: benchAudit,
+  gateway: benchGateway,
+  harness: benchHarness,
+};
 const only = process.argv.slice(2);
 
 const server = await openBenchServer();

@@ -118,7 +118,7 @@ const services: FastifyPluginAsync<{ config: Config; sql: Sql; vault: Vault }> =
   sweeper.unref();
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
-    bridge.stop();
+    await bridge.stop();
     await harness?.stop();
     await events.drain();
     await gateway.close();

@@ -4,10 +4,11 @@ import type { Logger } from '../logger.js';
 
 export type StoredEvent = SessionEventNotification;
 type Listener = (event: StoredEvent) => void;
+type Extra = (tx: TransactionSql, stored: StoredEvent[]) => Promise<void>;
 
 interface Pending {
   events: SessionEvent[];
-  extra: ((tx: TransactionSql, stored: StoredEvent[]) => Promise<void>)[];
+  extra: Extra[];
   waiters: { resolve: (stored: StoredEvent[]) => void; reject: (error: unknown) => void }[];
 }
 
@@ -31,14 +32,16 @@ function coalesce(events: SessionEvent[]): SessionEvent[] {
 /**
  * The session event log. Every event gets the next `seq` of its session (gap-free: the counter on
  * the session row and the rows commit together) and is stored before any client sees it. Events
- * arriving within `flushMs` are written in one transaction; a session's flushes run one after the
- * other, so live delivery is in seq order.
+ * of every session that arrive within `flushMs` are written in ONE transaction, and flushes run one
+ * after another, so a hundred streaming sessions cost a hundred rows, not a hundred transactions,
+ * and live delivery stays in seq order.
  */
 export function createEventStore({ sql, log, flushMs = 10 }: { sql: Sql; log: Logger; flushMs?: number }) {
-  const pending = new Map<string, Pending>();
-  const chains = new Map<string, Promise<void>>();
+  let pending = new Map<string, Pending>();
+  let chain: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | null = null;
+  let queued = 0;
   const listeners = new Map<string, Set<Listener>>();
-  const timers = new Map<string, NodeJS.Timeout>();
 
   function publish(stored: StoredEvent[]) {
     for (const event of stored) {
@@ -52,61 +55,95 @@ export function createEventStore({ sql, log, flushMs = 10 }: { sql: Sql; log: Lo
     }
   }
 
-  async function write(sessionId: string, batch: Pending): Promise<StoredEvent[]> {
-    const events = coalesce(batch.events);
-    const status = [...events].reverse().find((event) => event.type === 'status');
-    const stored = await sql.begin(async (tx) => {
-      const [row] = await tx<{ last_seq: bigint }[]>`
-        update sessions set
-          last_seq = last_seq + ${events.length},
-          status = case when status = 'archived' then status else coalesce(${status?.type === 'status' ? status.status : null}, status) end,
-          updated_at = now()
-        where id = ${sessionId}
-        returning last_seq`;
-      if (!row) throw new Error(`session ${sessionId} does not exist`);
-      const first = Number(row.last_seq) - events.length + 1;
+  async function write(batches: Map<string, Pending>): Promise<Map<string, StoredEvent[]>> {
+    const plan = [...batches].map(([sessionId, batch]) => {
+      const events = coalesce(batch.events);
+      const status = [...events].reverse().find((event) => event.type === 'status');
+      return { sessionId, batch, events, status: status?.type === 'status' ? status.status : null };
+    });
+    return sql.begin(async (tx) => {
+      const counted = plan.filter((entry) => entry.events.length > 0);
+      const seqs = new Map<string, number>();
+      if (counted.length > 0) {
+        const values = counted.map((entry) => [entry.sessionId, entry.events.length, entry.status]);
+        const rows = await tx<{ id: string; last_seq: bigint }[]>`
+          update sessions set
+            last_seq = sessions.last_seq + v.n::int,
+            status = case when sessions.status = 'archived' then sessions.status else coalesce(v.status::text, sessions.status) end,
+            updated_at = now()
+          from (values ${tx(values as never)}) as v(id, n, status)
+          where sessions.id = v.id::uuid
+          returning sessions.id, sessions.last_seq`;
+        for (const row of rows) seqs.set(row.id, Number(row.last_seq));
+      }
       const at = new Date();
-      const rows = events.map((event, index) => ({
-        session_id: sessionId,
-        seq: first + index,
-        at,
-        type: event.type,
-        event: tx.json(event as never),
-      }));
-      if (rows.length > 0) await tx`insert into session_events ${tx(rows, 'session_id', 'seq', 'at', 'type', 'event')}`;
-      const result = events.map((event, index) => ({ sessionId, seq: first + index, at: at.toISOString(), event }));
-      for (const extra of batch.extra) await extra(tx, result);
+      const result = new Map<string, StoredEvent[]>();
+      const rows: { session_id: string; seq: number; at: Date; type: string; event: unknown }[] = [];
+      for (const entry of plan) {
+        const last = seqs.get(entry.sessionId);
+        if (entry.events.length > 0 && last === undefined) {
+          log.warn({ sessionId: entry.sessionId }, 'events for a session that does not exist were dropped');
+          result.set(entry.sessionId, []);
+          continue;
+        }
+        const first = (last ?? 0) - entry.events.length + 1;
+        const stored = entry.events.map((event, index) => ({
+          sessionId: entry.sessionId,
+          seq: first + index,
+          at: at.toISOString(),
+          event,
+        }));
+        for (const event of stored)
+          rows.push({ session_id: event.sessionId, seq: event.seq, at, type: event.event.type, event: tx.json(event.event as never) });
+        result.set(entry.sessionId, stored);
+      }
+      for (let i = 0; i < rows.length; i += 5000) {
+        await tx`insert into session_events ${tx(rows.slice(i, i + 5000) as never, 'session_id', 'seq', 'at', 'type', 'event')}`;
+      }
+      for (const entry of plan) for (const extra of entry.batch.extra) await extra(tx, result.get(entry.sessionId) ?? []);
       return result;
     });
-    return stored;
   }
 
-  function flush(sessionId: string): Promise<void> {
-    const timer = timers.get(sessionId);
+  function deliver(batches: Map<string, Pending>, stored: Map<string, StoredEvent[]>) {
+    for (const [sessionId, batch] of batches) {
+      const events = stored.get(sessionId) ?? [];
+      publish(events);
+      for (const waiter of batch.waiters) waiter.resolve(events);
+    }
+  }
+
+  function fail(batches: Map<string, Pending>, error: unknown) {
+    log.error({ err: error, sessions: [...batches.keys()] }, 'could not store session events');
+    for (const batch of batches.values()) for (const waiter of batch.waiters) waiter.reject(error);
+  }
+
+  function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
-    timers.delete(sessionId);
-    const previous = chains.get(sessionId) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      const batch = pending.get(sessionId);
-      if (!batch) return;
-      pending.delete(sessionId);
+    timer = null;
+    const batches = pending;
+    pending = new Map();
+    queued = 0;
+    chain = chain.then(async () => {
+      if (batches.size === 0) return;
       try {
-        const stored = batch.events.length > 0 || batch.extra.length > 0 ? await write(sessionId, batch) : [];
-        publish(stored);
-        for (const waiter of batch.waiters) waiter.resolve(stored);
+        deliver(batches, await write(batches));
       } catch (error) {
-        log.error({ err: error, sessionId }, 'could not store session events');
-        for (const waiter of batch.waiters) waiter.reject(error);
+        if (batches.size === 1) return fail(batches, error);
+        // One session's batch must not take the others down: write each on its own.
+        for (const [sessionId, batch] of batches) {
+          const single = new Map([[sessionId, batch]]);
+          await write(single).then(
+            (stored) => deliver(single, stored),
+            (failure: unknown) => fail(single, failure),
+          );
+        }
       }
     });
-    chains.set(sessionId, next);
-    void next.finally(() => {
-      if (chains.get(sessionId) === next) chains.delete(sessionId);
-    });
-    return next;
+    return chain;
   }
 
-  function enqueue(sessionId: string, events: SessionEvent[], extra?: Pending['extra'][number], immediate = false): Promise<StoredEvent[]> {
+  function enqueue(sessionId: string, events: SessionEvent[], extra?: Extra, immediate = false): Promise<StoredEvent[]> {
     let batch = pending.get(sessionId);
     if (!batch) {
       batch = { events: [], extra: [], waiters: [] };
@@ -114,13 +151,11 @@ export function createEventStore({ sql, log, flushMs = 10 }: { sql: Sql; log: Lo
     }
     batch.events.push(...events);
     if (extra) batch.extra.push(extra);
-    const done = new Promise<StoredEvent[]>((resolve, reject) => batch?.waiters.push({ resolve, reject }));
-    if (immediate || batch.events.length >= 200) void flush(sessionId);
-    else if (!timers.has(sessionId))
-      timers.set(
-        sessionId,
-        setTimeout(() => void flush(sessionId), flushMs),
-      );
+    queued += events.length;
+    const target = batch;
+    const done = new Promise<StoredEvent[]>((resolve, reject) => target.waiters.push({ resolve, reject }));
+    if (immediate || queued >= 2000) void flush();
+    else timer ??= setTimeout(() => void flush(), flushMs);
     return done;
   }
 
@@ -128,8 +163,7 @@ export function createEventStore({ sql, log, flushMs = 10 }: { sql: Sql; log: Lo
     /** Appends events (batched for a few milliseconds); resolves once they are stored and sent. */
     append: (sessionId: string, events: SessionEvent[]) => enqueue(sessionId, events),
     /** Appends now, running `extra` (an audit row, say) in the same transaction as the events. */
-    appendWith: (sessionId: string, events: SessionEvent[], extra: (tx: TransactionSql, stored: StoredEvent[]) => Promise<void>) =>
-      enqueue(sessionId, events, extra, true),
+    appendWith: (sessionId: string, events: SessionEvent[], extra: Extra) => enqueue(sessionId, events, extra, true),
 
     subscribe(sessionId: string, listener: Listener): () => void {
       let set = listeners.get(sessionId);
@@ -152,8 +186,7 @@ export function createEventStore({ sql, log, flushMs = 10 }: { sql: Sql; log: Lo
     },
 
     async drain(): Promise<void> {
-      await Promise.all([...pending.keys()].map((sessionId) => flush(sessionId)));
-      await Promise.all([...chains.values()]);
+      await flush();
     },
 
     listenerCount: () => [...listeners.values()].reduce((sum, set) => sum + set.size, 0),

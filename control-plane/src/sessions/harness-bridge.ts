@@ -19,6 +19,9 @@ const SYSTEM_ACTOR: Actor = { type: 'system' };
 export function createHarnessBridge(deps: SessionDeps) {
   const { sql, audit, log, events } = deps;
   const owners = new Map<string, { sessionId: string; userId: string }>();
+  /** Main OpenCode session of each of our sessions (subagents report their own ids). */
+  const mains = new Map<string, string>();
+  let chain: Promise<void> = Promise.resolve();
   const timers = new Map<string, NodeJS.Timeout>();
   let unsubscribe: (() => void) | null = null;
 
@@ -196,8 +199,14 @@ export function createHarnessBridge(deps: SessionDeps) {
     switch (event.kind) {
       case 'session': {
         // Subagents run inside the turn: their status changes are not the session's.
-        const isMain = (await repo.getSession(sql, owner.sessionId))?.harness_session_id === event.harnessSessionId;
-        if (event.event.type === 'status' && !isMain) return;
+        if (event.event.type === 'status') {
+          let main = mains.get(owner.sessionId);
+          if (main === undefined) {
+            main = (await repo.getSession(sql, owner.sessionId))?.harness_session_id ?? '';
+            mains.set(owner.sessionId, main);
+          }
+          if (main !== event.harnessSessionId) return;
+        }
         const extra: SessionEvent[] = [];
         if (event.event.type === 'status' && event.event.detail === 'interrupted') {
           extra.push({
@@ -206,7 +215,9 @@ export function createHarnessBridge(deps: SessionDeps) {
             message: 'The agent runtime restarted and this turn was interrupted. Your transcript is kept; send the prompt again.',
           });
         }
-        await events.append(owner.sessionId, [...extra, event.event]);
+        // Not awaited: the store keeps each session's order and batches the writes of all sessions;
+        // waiting here would make every session wait for every other session's round trip.
+        void events.append(owner.sessionId, [...extra, event.event]).catch(() => {});
         return;
       }
       case 'usage': {
@@ -232,19 +243,21 @@ export function createHarnessBridge(deps: SessionDeps) {
               ),
             )
           : 0;
-        await events.append(owner.sessionId, [
-          {
-            type: 'usage',
-            messageId: event.usage.messageId,
-            model: event.usage.model,
-            inputTokens: event.usage.input,
-            outputTokens: event.usage.output,
-            reasoningTokens: event.usage.reasoning,
-            cacheReadTokens: event.usage.cacheRead,
-            cacheWriteTokens: event.usage.cacheWrite,
-            costMicros,
-          },
-        ]);
+        void events
+          .append(owner.sessionId, [
+            {
+              type: 'usage',
+              messageId: event.usage.messageId,
+              model: event.usage.model,
+              inputTokens: event.usage.input,
+              outputTokens: event.usage.output,
+              reasoningTokens: event.usage.reasoning,
+              cacheReadTokens: event.usage.cacheRead,
+              cacheWriteTokens: event.usage.cacheWrite,
+              costMicros,
+            },
+          ])
+          .catch(() => {});
         return;
       }
       case 'error': {
@@ -285,7 +298,6 @@ export function createHarnessBridge(deps: SessionDeps) {
   return {
     start() {
       if (!deps.harness) return;
-      let chain = Promise.resolve();
       // One queue: events of one session must be handled in the order OpenCode sent them.
       unsubscribe = deps.harness.onEvent((event) => {
         chain = chain
@@ -372,10 +384,11 @@ export function createHarnessBridge(deps: SessionDeps) {
       );
     },
 
-    stop() {
+    async stop() {
       unsubscribe?.();
       for (const timer of timers.values()) clearTimeout(timer);
       timers.clear();
+      await chain;
     },
     pendingTimers: () => timers.size,
   };
