@@ -22,6 +22,15 @@ const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? Number.NaN;
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits for a condition, failing the bench (never hanging it) after a minute. */
+async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await delay(5);
+  }
+}
+
 /** An OpenCode config that talks to the fake provider directly: memory is measured without the gateway in the way. */
 async function workspace(root: string, name: string, fakeUrl: string): Promise<string> {
   const dir = path.join(root, name);
@@ -72,7 +81,7 @@ async function memory(fakeUrl: string): Promise<Row[]> {
       ids.push(harnessSessionId);
       await shared.prompt({ directory: dir, harnessSessionId }, { text: 'hello' });
     }
-    while (ids.some((id) => !idle.has(id))) await delay(100);
+    await until(() => ids.every((id) => idle.has(id)), 'the inline agents to finish their turns', 120_000);
     await delay(2000);
     const inlineRss = (await treeRss(shared.health().pid as number)) ?? Number.NaN;
     await shared.stop();
@@ -103,9 +112,11 @@ async function memory(fakeUrl: string): Promise<Row[]> {
     );
     try {
       for (const { base } of children) {
+        const deadline = Date.now() + 120_000;
         for (;;) {
           const healthy = await basicAuthFetch(base, 'bench', '/global/health').catch(() => undefined);
           if (healthy?.healthy) break;
+          if (Date.now() > deadline) throw new Error('bench: a dedicated opencode did not start');
           await delay(200);
         }
       }
@@ -244,9 +255,6 @@ async function latency(server: BenchServer, fakeUrl: string, fake: Awaited<Retur
     const toClient = sessions
       .filter((id) => published.has(id) && received.has(id))
       .map((id) => (received.get(id) as number) - (published.get(id) as number));
-    process.stderr.write(
-      `DEBUG harness→stored p50 ${percentile(toStore, 50)} p99 ${percentile(toStore, 99)}; stored→client p50 ${percentile(toClient, 50)} p99 ${percentile(toClient, 99)}\n`,
-    );
     await rpc.close();
     return [
       {
