@@ -268,3 +268,31 @@ describe('OpenAPI', () => {
     expect(docs.body).toContain('<html');
   });
 });
+
+describe('team approval policy', () => {
+  it('is set by admins, read by members of the team, validated, and restored to the default with null', async () => {
+    const member = await t.createUser('member');
+    const team = await t.request(t.adminToken, 'POST', '/api/v1/teams', { name: `Policy ${Date.now()}` });
+    await t.request(t.adminToken, 'POST', `/api/v1/teams/${team.body.id}/members`, { userId: member.id });
+    const initial = await t.request(member.token, 'GET', `/api/v1/teams/${team.body.id}/approval-policy`);
+    expect(initial.body.policy).toBeNull();
+    expect(initial.body.effective).toContainEqual({ tool: 'bash', pattern: '*', action: 'ask' });
+    const policy = [
+      { tool: '*', pattern: '*', action: 'allow' },
+      { tool: 'bash', pattern: 'rm *', action: 'deny' },
+    ];
+    expect((await t.request(member.token, 'PUT', `/api/v1/teams/${team.body.id}/approval-policy`, { policy })).status).toBe(403);
+    const set = await t.request(t.adminToken, 'PUT', `/api/v1/teams/${team.body.id}/approval-policy`, { policy });
+    expect(set.body).toMatchObject({ policy, effective: policy });
+    expect((await t.request(member.token, 'GET', `/api/v1/teams/${team.body.id}/approval-policy`)).body.policy).toEqual(policy);
+    const bad = await t.request(t.adminToken, 'PUT', `/api/v1/teams/${team.body.id}/approval-policy`, {
+      policy: [{ tool: 'bash', action: 'maybe' }],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.issues[0].path).toBe('policy.0.action');
+    const reset = await t.request(t.adminToken, 'PUT', `/api/v1/teams/${team.body.id}/approval-policy`, { policy: null });
+    expect(reset.body.policy).toBeNull();
+    const rows = await t.db.sql`select outcome from audit_events where action = 'team.policy' and target_id = ${team.body.id} order by id`;
+    expect(rows.map((row) => row.outcome)).toEqual(['denied', 'ok', 'error', 'ok']);
+  });
+});
