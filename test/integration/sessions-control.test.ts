@@ -2,34 +2,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SYSTEM } from '../../control-plane/src/audit/actions.js';
-import { type AgentHarness, createAgentHarness } from '../fixtures/agents.js';
+import { useAgentHarness } from '../fixtures/agents.js';
 import { connectRpc, type RpcClient } from '../fixtures/rpc-client.js';
 import { idleAfter, ofSession, textOf, turn } from '../fixtures/turns.js';
 
-let h: AgentHarness;
-const clients: RpcClient[] = [];
-beforeAll(async () => {
-  h = await createAgentHarness({
-    SWITCHBOARD_APPROVAL_TIMEOUT_S: '2',
-    SWITCHBOARD_WS_MESSAGES_PER_SECOND: '50',
-    SWITCHBOARD_WS_MAX_MESSAGE_BYTES: '65536',
-    SWITCHBOARD_WS_MAX_BUFFERED_BYTES: '65536',
-  });
-}, 120_000);
-afterAll(async () => {
-  for (const client of clients) await client.close().catch(() => {});
-  await h?.closeAll();
+const suite = useAgentHarness({
+  SWITCHBOARD_APPROVAL_TIMEOUT_S: '2',
+  SWITCHBOARD_WS_MESSAGES_PER_SECOND: '50',
+  SWITCHBOARD_WS_MAX_MESSAGE_BYTES: '65536',
+  SWITCHBOARD_WS_MAX_BUFFERED_BYTES: '65536',
 });
-beforeEach(() => h.fake.reset());
-
-async function client(token: string) {
-  const rpc = await connectRpc(h.baseUrl, token);
-  clients.push(rpc);
-  return rpc;
-}
+const client = (token: string) => suite.client(token);
 
 async function sessionFor(token: string, title: string) {
   const rpc = await client(token);
@@ -40,21 +26,21 @@ async function sessionFor(token: string, title: string) {
 
 const workspaceOf = async (sessionId: string) =>
   (
-    (await h.db.sql<{ workspace_dir: string }[]>`select workspace_dir from sessions where id = ${sessionId}`)[0] as {
+    (await suite.h.db.sql<{ workspace_dir: string }[]>`select workspace_dir from sessions where id = ${sessionId}`)[0] as {
       workspace_dir: string;
     }
   ).workspace_dir;
 
 describe('tool approvals', () => {
   const bashThenText = (file: string) => {
-    h.fake.script(
+    suite.h.fake.script(
       { toolCalls: [{ name: 'bash', arguments: { command: `echo approved > ${file}`, description: 'write a file' } }] },
       { text: 'Finished.' },
     );
   };
 
   it('asks a person for bash; an allowed command runs', async () => {
-    const user = await h.createUser('member');
+    const user = await suite.h.createUser('member');
     const { rpc, session } = await sessionFor(user.token, 'Allow');
     bashThenText('allowed.txt');
     await rpc.request('session/prompt', { sessionId: session.id, text: 'run it' });
@@ -72,14 +58,15 @@ describe('tool approvals', () => {
     ).rejects.toMatchObject({
       data: { code: 'CONFLICT' },
     });
-    const [row] = await h.db.sql`select status, decided_by, decided_by_user from approvals where id = ${asked.event.permissionId}`;
+    const [row] = await suite.h.db.sql`select status, decided_by, decided_by_user from approvals where id = ${asked.event.permissionId}`;
     expect(row).toMatchObject({ status: 'once', decided_by: 'user', decided_by_user: user.id });
-    const audit = await h.db.sql`select outcome, payload from audit_events where action = 'tool.approval' and target_id = ${session.id}`;
+    const audit = await suite.h.db
+      .sql`select outcome, payload from audit_events where action = 'tool.approval' and target_id = ${session.id}`;
     expect(audit.map((entry) => entry.payload.by)).toContain('user');
   }, 60_000);
 
   it('a rejected command does not run and the turn ends', async () => {
-    const user = await h.createUser('member');
+    const user = await suite.h.createUser('member');
     const { rpc, session } = await sessionFor(user.token, 'Reject');
     bashThenText('rejected.txt');
     await rpc.request('session/prompt', { sessionId: session.id, text: 'run it' });
@@ -95,7 +82,7 @@ describe('tool approvals', () => {
   }, 60_000);
 
   it('an unanswered ask times out, is rejected, and the turn does not hang', async () => {
-    const user = await h.createUser('member');
+    const user = await suite.h.createUser('member');
     const { rpc, session } = await sessionFor(user.token, 'Timeout');
     bashThenText('late.txt');
     await rpc.request('session/prompt', { sessionId: session.id, text: 'run it' });
@@ -107,7 +94,7 @@ describe('tool approvals', () => {
   }, 60_000);
 
   it('applies the policy without asking: allowed edits run, denied tools and paths outside the workspace are refused', async () => {
-    const user = await h.createUser('member');
+    const user = await suite.h.createUser('member');
     const rpc = await client(user.token);
     const session = await rpc.request('session/create', {
       title: 'Policy',
@@ -117,7 +104,7 @@ describe('tool approvals', () => {
       ],
     });
     await rpc.request('session/subscribe', { sessionId: session.id });
-    h.fake.script(
+    suite.h.fake.script(
       { toolCalls: [{ name: 'bash', arguments: { command: 'echo ran > policy.txt', description: 'allowed by policy' } }] },
       { toolCalls: [{ name: 'bash', arguments: { command: 'rm policy.txt', description: 'denied by policy' } }] },
       { text: 'ok' },
@@ -134,7 +121,7 @@ describe('tool approvals', () => {
     ]);
     expect(rpc.events.some((event) => event.sessionId === session.id && event.event.type === 'permission.asked')).toBe(false);
 
-    h.fake.script(
+    suite.h.fake.script(
       { toolCalls: [{ name: 'write', arguments: { filePath: '/tmp/switchboard-escape.txt', content: 'out' } }] },
       { text: 'tried' },
     );
@@ -145,12 +132,12 @@ describe('tool approvals', () => {
 
 describe('reconnecting', () => {
   it('resubscribes after a disconnect mid-stream with no gap and no duplicate', async () => {
-    const user = await h.createUser('member');
+    const user = await suite.h.createUser('member');
     const first = await client(user.token);
     const session = await first.request('session/create', { title: 'Reconnect' });
     await first.request('session/subscribe', { sessionId: session.id });
     const text = Array.from({ length: 60 }, (_, i) => `chunk${i} `).join('');
-    h.fake.script({ text, chunks: 60, chunkDelayMs: 40 });
+    suite.h.fake.script({ text, chunks: 60, chunkDelayMs: 40 });
     await first.request('session/prompt', { sessionId: session.id, text: 'stream' });
     await first.waitFor((event) => event.sessionId === session.id && event.event.type === 'text.delta');
     const seen = first.events.filter(ofSession(session.id));
@@ -165,7 +152,7 @@ describe('reconnecting', () => {
     const all = [...seen, ...rest].map((event) => event.seq);
     expect(all).toEqual(all.map((_, index) => index + 1));
     expect(textOf([...seen, ...rest], session.id)).toBe(text);
-    const stored = await h.request(user.token, 'GET', `/api/v1/sessions/${session.id}/events?sinceSeq=0&limit=5000`);
+    const stored = await suite.h.request(user.token, 'GET', `/api/v1/sessions/${session.id}/events?sinceSeq=0&limit=5000`);
     expect(stored.body.items.map((event: any) => event.seq)).toEqual(all);
   }, 60_000);
 
@@ -173,15 +160,15 @@ describe('reconnecting', () => {
     // Over a unix socket the kernel buffers a fixed ~200 KiB, so a stalled reader backs up the server quickly.
     const socketPath = path.join(tmpdir(), `switchboard-rpc-${process.pid}.sock`);
     const relay = createServer();
-    relay.on('upgrade', (request, socket, head) => h.app.server.emit('upgrade', request, socket, head));
+    relay.on('upgrade', (request, socket, head) => suite.h.app.server.emit('upgrade', request, socket, head));
     await new Promise<void>((resolve) => relay.listen(socketPath, resolve));
     let rpc: RpcClient | undefined;
     try {
-      const user = await h.createUser('member');
-      rpc = await connectRpc(h.baseUrl, user.token, { socketPath });
+      const user = await suite.h.createUser('member');
+      rpc = await connectRpc(suite.h.baseUrl, user.token, { socketPath });
       const session = await rpc.request('session/create', { title: 'Slow reader' });
       await rpc.request('session/subscribe', { sessionId: session.id });
-      h.fake.script({ text: 'x'.repeat(3_000_000), chunks: 150 });
+      suite.h.fake.script({ text: 'x'.repeat(3_000_000), chunks: 150 });
       const raw = (rpc.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
       const prompted = rpc.request('session/prompt', { sessionId: session.id, text: 'flood me' });
       raw.pause();
@@ -211,20 +198,20 @@ describe('reconnecting', () => {
 
 describe('budgets in a session', () => {
   it('refuses a prompt up front when the budget is spent, with the figures', async () => {
-    const user = await h.createUser('member');
+    const user = await suite.h.createUser('member');
     const { rpc, session } = await sessionFor(user.token, 'Broke');
-    await h.request(h.adminToken, 'PUT', `/api/v1/users/${user.id}/budgets/month`, { limitMicros: 50_000_000 });
-    await h.db.sql`update budgets set spent_micros = 49800000, reserved_micros = 200000 where user_id = ${user.id}`;
+    await suite.h.request(suite.h.adminToken, 'PUT', `/api/v1/users/${user.id}/budgets/month`, { limitMicros: 50_000_000 });
+    await suite.h.db.sql`update budgets set spent_micros = 49800000, reserved_micros = 200000 where user_id = ${user.id}`;
     const error = await rpc.request('session/prompt', { sessionId: session.id, text: 'hi' }).catch((caught: any) => caught);
     expect(error.data.code).toBe('BUDGET_EXCEEDED');
     expect(error.message).toBe('Budget reached: $50.00 of $50.00 used this month (user budget). Ask an admin to raise it.');
-    expect(h.fake.requests).toHaveLength(0);
+    expect(suite.h.fake.requests).toHaveLength(0);
   });
 
   it('ends the turn with a detailed BUDGET_EXCEEDED event when the gateway refuses a call mid-turn', async () => {
-    const user = await h.createUser('member');
+    const user = await suite.h.createUser('member');
     const { rpc, session } = await sessionFor(user.token, 'Runs out');
-    await h.request(h.adminToken, 'PUT', `/api/v1/users/${user.id}/budgets/day`, { limitMicros: 30_000 });
+    await suite.h.request(suite.h.adminToken, 'PUT', `/api/v1/users/${user.id}/budgets/day`, { limitMicros: 30_000 });
     const events = await turn(rpc, session.id, 'hello');
     const refusal = events.find((event) => event.event.type === 'error');
     expect(refusal?.event).toMatchObject({ code: 'BUDGET_EXCEEDED' });
@@ -233,40 +220,41 @@ describe('budgets in a session', () => {
       /^Budget reached: \$0\.00 of \$0\.03 used this day \(user budget\)\. Ask an admin to raise it\.$/,
     );
     expect(refusal.event.details).toMatchObject({ budget: { scope: 'user', period: 'day', limitMicros: 30_000 } });
-    expect(h.fake.requests).toHaveLength(0);
-    const transcript = await h.request(user.token, 'GET', `/api/v1/sessions/${session.id}/events`);
+    expect(suite.h.fake.requests).toHaveLength(0);
+    const transcript = await suite.h.request(user.token, 'GET', `/api/v1/sessions/${session.id}/events`);
     expect(transcript.body.items.map((event: any) => event.event.type)).toContain('prompt');
   }, 60_000);
 });
 
 describe('lifecycle and limits', () => {
   it('archiving revokes the session key', async () => {
-    const user = await h.createUser('member');
+    const user = await suite.h.createUser('member');
     const rpc = await client(user.token);
     const session = await rpc.request('session/create', { title: 'Archive me' });
-    const [{ id: keyId }] = (await h.db.sql`select id from session_keys where session_id = ${session.id}`) as any;
+    const [{ id: keyId }] = (await suite.h.db.sql`select id from session_keys where session_id = ${session.id}`) as any;
     const archived = await rpc.request('session/archive', { sessionId: session.id });
     expect(archived.status).toBe('archived');
-    const [key] = await h.db.sql`select revoked_at from session_keys where id = ${keyId}`;
+    const [key] = await suite.h.db.sql`select revoked_at from session_keys where id = ${keyId}`;
     expect(key!.revoked_at).not.toBeNull();
     await expect(rpc.request('session/prompt', { sessionId: session.id, text: 'hi' })).rejects.toMatchObject({
       data: { code: 'CONFLICT' },
     });
     expect((await rpc.request('session/list', {})).items.map((item: any) => item.id)).not.toContain(session.id);
     expect((await rpc.request('session/list', { includeArchived: true })).items.map((item: any) => item.id)).toContain(session.id);
-    const issued = await h.db.sql.begin((tx) => h.app.sessionKeys.issue(tx, SYSTEM, user.id, crypto.randomUUID()));
+    const issued = await suite.h.db.sql.begin((tx) => suite.h.app.sessionKeys.issue(tx, SYSTEM, user.id, crypto.randomUUID()));
     expect(issued.key).toMatch(/^sbk_/);
   });
 
   it('refuses unauthenticated upgrades before any frame', async () => {
-    await expect(connectRpc(h.baseUrl, null)).rejects.toMatchObject({ status: 401 });
-    await expect(connectRpc(h.baseUrl, 'sb_not-a-real-token-at-all-xx')).rejects.toMatchObject({ status: 401 });
-    const [denied] = await h.db.sql`select count(*)::int as n from audit_events where action = 'auth.denied' and payload->>'url' = '/rpc'`;
+    await expect(connectRpc(suite.h.baseUrl, null)).rejects.toMatchObject({ status: 401 });
+    await expect(connectRpc(suite.h.baseUrl, 'sb_not-a-real-token-at-all-xx')).rejects.toMatchObject({ status: 401 });
+    const [denied] = await suite.h.db
+      .sql`select count(*)::int as n from audit_events where action = 'auth.denied' and payload->>'url' = '/rpc'`;
     expect(denied!.n).toBeGreaterThanOrEqual(2);
   });
 
   it('answers invalid params with our error code, and survives oversized frames and floods', async () => {
-    const user = await h.createUser('member');
+    const user = await suite.h.createUser('member');
     const rpc = await client(user.token);
     await expect(rpc.request('session/prompt', { sessionId: 'nope', text: '' })).rejects.toMatchObject({
       code: -32602,
@@ -285,7 +273,7 @@ describe('lifecycle and limits', () => {
     expect(limited.length).toBeGreaterThan(0);
     expect(results.filter((result) => result.status === 'fulfilled').length).toBeGreaterThan(0);
 
-    const raw = new WebSocket(`${h.baseUrl.replace('http', 'ws')}/rpc`, { headers: { authorization: `Bearer ${user.token}` } });
+    const raw = new WebSocket(`${suite.h.baseUrl.replace('http', 'ws')}/rpc`, { headers: { authorization: `Bearer ${user.token}` } });
     await new Promise((resolve) => raw.once('open', resolve));
     const reply = new Promise<string>((resolve) => raw.once('message', (data) => resolve(data.toString())));
     raw.send('{not json');

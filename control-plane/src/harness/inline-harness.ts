@@ -92,6 +92,8 @@ export function createInlineHarness(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;
+    // If this process ends without stopping the harness (a crash, a test runner's exit), take it along.
+    process.once('exit', killOnExit);
     let output = '';
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-4000);
@@ -134,7 +136,12 @@ export function createInlineHarness(
     emit({ kind: 'lifecycle', state: 'started' });
   }
 
+  function killOnExit() {
+    child?.kill('SIGKILL');
+  }
+
   function onExit(proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null, output: string) {
+    process.off('exit', killOnExit);
     if (proc !== child) return;
     child = null;
     client?.close().catch(() => {});

@@ -118,10 +118,15 @@ const services: FastifyPluginAsync<{ config: Config; sql: Sql; vault: Vault }> =
   sweeper.unref();
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
-    await bridge.stop();
-    await harness?.stop();
-    await events.drain();
-    await gateway.close();
+    // The agent process goes first: whatever else fails while closing, it must not outlive us.
+    const stopped = bridge.stop();
+    try {
+      await harness?.stop();
+    } finally {
+      await stopped;
+      await events.drain();
+      await gateway.close();
+    }
   });
 };
 

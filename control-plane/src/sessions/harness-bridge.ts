@@ -386,6 +386,7 @@ export function createHarnessBridge(deps: SessionDeps) {
 
     async stop() {
       unsubscribe?.();
+      unsubscribe = null;
       for (const timer of timers.values()) clearTimeout(timer);
       timers.clear();
       await chain;
