@@ -281,6 +281,8 @@ async function latency(server: BenchServer, fakeUrl: string, fake: Awaited<Retur
         value: percentile(added, 99),
         unit: 'ms',
       },
+      { section: 'harness', figure: '  of which harness event → stored in PostgreSQL, p50', value: percentile(toStore, 50), unit: 'ms' },
+      { section: 'harness', figure: '  of which stored → WebSocket client, p50', value: percentile(toClient, 50), unit: 'ms' },
     ];
   } finally {
     await app.close();
