@@ -4,8 +4,8 @@ import fp from 'fastify-plugin';
 import type { Actor, AuditAction } from '../audit/actions.js';
 import { AppError, forbidden } from '../errors.js';
 import { createWindowCounter } from './rate-limiter.js';
-import { type AuthenticatedRow, findByHash, touchLastUsed } from './token-repository.js';
-import { hashToken } from './tokens.js';
+import { touchLastUsed } from './token-repository.js';
+import { verifyToken } from './verify-token.js';
 
 export interface AuthContext {
   user: User;
@@ -31,18 +31,6 @@ export function actorOf(request: FastifyRequest): Actor {
   const auth = request.auth as AuthContext | undefined;
   if (!auth) return { type: 'anonymous', ip: request.ip };
   return { type: 'user', userId: auth.user.id, tokenId: auth.tokenId, ip: request.ip };
-}
-
-export function userFromRow(row: AuthenticatedRow): User {
-  return {
-    id: row.user_id,
-    email: row.email,
-    displayName: row.display_name,
-    role: row.role,
-    disabled: row.disabled,
-    createdAt: row.user_created_at.toISOString(),
-    updatedAt: row.user_updated_at.toISOString(),
-  };
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -76,14 +64,11 @@ const authPlugin: FastifyPluginAsync<{ failuresPerMinute: number }> = async (app
     if (!header) return reject(request, 'missing_token');
     const match = BEARER.exec(header);
     if (!match?.[1]) return reject(request, 'malformed_header');
-    const row = await findByHash(app.sql, hashToken(match[1]));
-    if (!row) return reject(request, 'unknown_token');
-    if (row.revoked_at) return reject(request, 'revoked_token');
-    if (row.expires_at && row.expires_at.getTime() <= Date.now()) return reject(request, 'expired_token');
-    if (row.disabled) return reject(request, 'user_disabled');
-    request.auth = { user: userFromRow(row), tokenId: row.token_id };
-    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > 60_000) {
-      touchLastUsed(app.sql, row.token_id).catch((error) => request.log.warn({ err: error }, 'could not update token last use'));
+    const verified = await verifyToken(app.sql, match[1]);
+    if (!verified.ok) return reject(request, verified.reason);
+    request.auth = verified.auth;
+    if (!verified.lastUsedAt || Date.now() - verified.lastUsedAt.getTime() > 60_000) {
+      touchLastUsed(app.sql, verified.auth.tokenId).catch((error) => request.log.warn({ err: error }, 'could not update token last use'));
     }
   });
 

@@ -1,4 +1,4 @@
-import type { ApiToken, Role } from '@switchboard/protocol';
+import type { ApiToken, Role, User } from '@switchboard/protocol';
 import type { Queryable } from '../db/client.js';
 
 interface TokenRow {
@@ -89,4 +89,16 @@ export async function revokeToken(sql: Queryable, id: string): Promise<ApiToken 
     where id = ${id} and revoked_at is null
     returning id, user_id, name, hint, created_at, expires_at, last_used_at, revoked_at`;
   return row && toApiToken(row);
+}
+
+export function userFromRow(row: AuthenticatedRow): User {
+  return {
+    id: row.user_id,
+    email: row.email,
+    displayName: row.display_name,
+    role: row.role,
+    disabled: row.disabled,
+    createdAt: row.user_created_at.toISOString(),
+    updatedAt: row.user_updated_at.toISOString(),
+  };
 }

@@ -1,9 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../audit/actions.js';
-import { userFromRow } from '../auth/auth-plugin.js';
 import { createWindowCounter } from '../auth/rate-limiter.js';
-import { findByHash } from '../auth/token-repository.js';
-import { hashToken } from '../auth/tokens.js';
+import { verifyToken } from '../auth/verify-token.js';
 import type { GatewayCaller } from './gateway-service.js';
 import { SESSION_KEY_PREFIX } from './session-keys.js';
 import { errorBody, type WireFormat } from './wire.js';
@@ -59,17 +57,11 @@ export const gatewayRoutes: FastifyPluginAsync = async (app) => {
       };
       return checkHarnessSession(caller, format);
     }
-    const row = await findByHash(app.sql, hashToken(key));
-    if (!row) return deny('unknown_token');
-    if (row.revoked_at) return deny('revoked_token');
-    if (row.expires_at && row.expires_at.getTime() <= Date.now()) return deny('expired_token');
-    if (row.disabled) return deny('user_disabled');
-    const user = userFromRow(row);
-    const actor: Actor = { type: 'user', userId: user.id, tokenId: row.token_id, ip };
-    return checkHarnessSession(
-      { actor, userId: user.id, tokenId: row.token_id, sessionId: null, sessionKeyId: null, harnessSessionId },
-      format,
-    );
+    const verified = await verifyToken(app.sql, key);
+    if (!verified.ok) return deny(verified.reason);
+    const { user, tokenId } = verified.auth;
+    const actor: Actor = { type: 'user', userId: user.id, tokenId, ip };
+    return checkHarnessSession({ actor, userId: user.id, tokenId, sessionId: null, sessionKeyId: null, harnessSessionId }, format);
   }
 
   /** An `x-session-id` that names someone else's OpenCode session is refused: keys spend only their own user's budget. */

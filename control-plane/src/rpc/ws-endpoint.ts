@@ -2,10 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
-import { type AuthContext, userFromRow } from '../auth/auth-plugin.js';
+import type { AuthContext } from '../auth/auth-plugin.js';
 import { createWindowCounter } from '../auth/rate-limiter.js';
-import { findByHash } from '../auth/token-repository.js';
-import { hashToken } from '../auth/tokens.js';
+import { verifyToken } from '../auth/verify-token.js';
 import { serveConnection } from './connection.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -22,16 +21,12 @@ export function attachRpcEndpoint(app: FastifyInstance): () => Promise<void> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxMessageBytes, perMessageDeflate: false });
   const failures = createWindowCounter({ limit: config.authFailuresPerMinute });
 
-  async function authenticate(request: IncomingMessage): Promise<AuthContext | string> {
+  async function authenticate(request: IncomingMessage): Promise<(AuthContext & { token: string }) | string> {
     const header = request.headers.authorization;
     const token = header ? BEARER.exec(header)?.[1] : undefined;
     if (!token) return 'missing_token';
-    const row = await findByHash(app.sql, hashToken(token));
-    if (!row) return 'unknown_token';
-    if (row.revoked_at) return 'revoked_token';
-    if (row.expires_at && row.expires_at.getTime() <= Date.now()) return 'expired_token';
-    if (row.disabled) return 'user_disabled';
-    return { user: userFromRow(row), tokenId: row.token_id, token } as AuthContext & { token: string };
+    const verified = await verifyToken(app.sql, token);
+    return verified.ok ? { ...verified.auth, token } : verified.reason;
   }
 
   function refuse(socket: Duplex, status: number, code: string, message: string) {
@@ -71,11 +66,10 @@ export function attachRpcEndpoint(app: FastifyInstance): () => Promise<void> {
             alive = false;
             ws.ping();
           }, PING_MS);
-          const token = (auth as AuthContext & { token: string }).token;
+          const { token } = auth;
           const recheck = setInterval(async () => {
-            const row = await findByHash(app.sql, hashToken(token)).catch(() => undefined);
-            const valid = row && !row.revoked_at && !row.disabled && !(row.expires_at && row.expires_at.getTime() <= Date.now());
-            if (!valid) ws.close(4401, 'Token no longer valid');
+            const verified = await verifyToken(app.sql, token).catch(() => undefined);
+            if (verified && !verified.ok) ws.close(4401, 'Token no longer valid');
           }, REVALIDATE_MS);
           ping.unref();
           recheck.unref();

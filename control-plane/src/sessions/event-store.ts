@@ -1,4 +1,4 @@
-import type { SessionEvent, SessionEventNotification, SessionStatus } from '@switchboard/protocol';
+import type { SessionEvent, SessionEventNotification } from '@switchboard/protocol';
 import type { Queryable, Sql, TransactionSql } from '../db/client.js';
 import type { Logger } from '../logger.js';
 
@@ -194,4 +194,3 @@ export function createEventStore({ sql, log, flushMs = 10 }: { sql: Sql; log: Lo
 }
 
 export type EventStore = ReturnType<typeof createEventStore>;
-export type { SessionStatus };
