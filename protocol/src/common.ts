@@ -22,3 +22,21 @@ export function Page<T extends z.ZodType>(item: T) {
 
 export const IdParams = z.strictObject({ id: Id });
 export type IdParams = z.infer<typeof IdParams>;
+
+/**
+ * A workspace path as uploaded: relative, forward slashes, no `.`/`..` segments, no NUL, no
+ * backslashes. The server checks again where it writes (no symlinks, no escaping the workspace).
+ */
+export const WorkspacePath = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine(
+    (value) => !value.startsWith('/') && !value.includes('\u0000') && !value.includes('\\'),
+    'Must be a relative path with forward slashes',
+  )
+  .refine(
+    (value) => value.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..'),
+    'Must not contain empty, . or .. segments',
+  );
+export type WorkspacePath = z.infer<typeof WorkspacePath>;

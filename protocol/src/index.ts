@@ -11,3 +11,4 @@ export * from './common.js';
 export * from './errors.js';
 export * from './rpc.js';
 export * from './session-events.js';
+export * from './webview.js';

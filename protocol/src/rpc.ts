@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Budget } from './admin/budgets.js';
-import { Id, Timestamp } from './common.js';
+import { Role } from './admin/users.js';
+import { Id, Timestamp, WorkspacePath } from './common.js';
 import { SessionEventNotification, SessionStatus } from './session-events.js';
 
 /**
@@ -40,6 +41,31 @@ export const WorkspaceSource = z.discriminatedUnion('kind', [
 export type WorkspaceSource = z.infer<typeof WorkspaceSource>;
 
 const Empty = z.strictObject({});
+
+/** A file the agent changed in its workspace, compared with what the workspace started from. */
+export const ChangedFile = z.object({
+  path: z.string(),
+  status: z.enum(['added', 'modified', 'deleted']),
+  /** SHA-256 (hex) of the file as the workspace started; null for a file the agent added. */
+  baseSha256: z.string().nullable(),
+  /** SHA-256 (hex) of the agent's version; null for a file the agent deleted. */
+  sha256: z.string().nullable(),
+  bytes: z.number().int().nonnegative(),
+});
+export type ChangedFile = z.infer<typeof ChangedFile>;
+
+/** Largest file `session/file` returns (the agent's version, for a diff or to apply). */
+export const MAX_SESSION_FILE_BYTES = 8 * 1024 * 1024;
+
+/** A soft budget alert: a budget of the user (or of their team) crossed its alert threshold this period. */
+export const BudgetAlertNotification = z.object({
+  budgetId: Id,
+  scope: z.enum(['user', 'team']),
+  period: z.enum(['day', 'week', 'month', 'total']),
+  spentMicros: z.number().int().nonnegative(),
+  limitMicros: z.number().int().nonnegative(),
+});
+export type BudgetAlertNotification = z.infer<typeof BudgetAlertNotification>;
 
 export const rpcRequests = {
   'session/create': {
@@ -85,6 +111,19 @@ export const rpcRequests = {
     }),
     result: Empty,
   },
+  'session/changes': {
+    params: z.strictObject({ sessionId: Id }),
+    result: z.object({ files: z.array(ChangedFile), truncated: z.boolean().describe('More files changed than one answer lists') }),
+  },
+  'session/file': {
+    params: z.strictObject({ sessionId: Id, path: WorkspacePath }),
+    result: z.object({
+      path: z.string(),
+      /** The agent's version, base64; null when the agent deleted the file. */
+      content: z.base64().nullable(),
+      sha256: z.string().nullable(),
+    }),
+  },
   'budget/get': { params: Empty, result: z.object({ budgets: z.array(Budget) }) },
 } as const;
 export type RpcRequestMethod = keyof typeof rpcRequests;
@@ -99,7 +138,18 @@ export const rpcServerNotifications = {
   'session/event': SessionEventNotification,
   /** The client fell too far behind: drop the stream and subscribe again from `lastSeq`. */
   'session/resubscribe': z.object({ sessionId: Id, lastSeq: z.number().int().nonnegative() }),
+  /** The user's budgets moved (a model call of theirs or of a teammate on a shared budget settled). */
+  'budget/updated': z.object({ budgets: z.array(Budget) }),
+  'budget/alert': BudgetAlertNotification,
 } as const;
 export type RpcServerNotification = keyof typeof rpcServerNotifications;
+
+/** What the control plane answers to the LSP `initialize` request: who the connection belongs to. */
+export const RpcInitializeResult = z.object({
+  capabilities: z.object({}).passthrough(),
+  serverInfo: z.object({ name: z.string(), version: z.string() }),
+  user: z.object({ id: Id, email: z.string(), displayName: z.string(), role: Role }),
+});
+export type RpcInitializeResult = z.infer<typeof RpcInitializeResult>;
 
 export const RPC_METHODS = Object.keys(rpcRequests) as RpcRequestMethod[];

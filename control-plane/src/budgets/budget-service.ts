@@ -29,6 +29,14 @@ export interface BudgetAlert {
   limitMicros: bigint;
 }
 
+/** Budgets moved: a call settled against them (with the soft alerts it crossed), or an admin changed one. */
+export interface BudgetChange {
+  budgetIds: string[];
+  alerts: BudgetAlert[];
+  /** Set when an admin set or removed a budget of this owner. */
+  owner?: BudgetOwner;
+}
+
 class Refused extends Error {
   constructor(readonly refusal: BudgetRefusal) {
     super('budget refused');
@@ -45,11 +53,30 @@ export function createBudgetService(options: {
 }) {
   const { sql, audit, log, timeZone } = options;
   const clock = options.clock ?? (() => new Date());
+  const listeners = new Set<(change: BudgetChange) => void>();
+  const changed = (change: BudgetChange) => {
+    for (const listener of listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        log.error({ err: error }, 'a budget listener failed');
+      }
+    }
+  };
   const ownerPayload = (owner: BudgetOwner) =>
     'userId' in owner ? { type: 'user', id: owner.userId } : { type: 'team', id: owner.teamId };
 
   return {
     timeZone,
+
+    /** Listens for budget movements, called after they commit. Returns the unsubscribe function. */
+    onChange(listener: (change: BudgetChange) => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    /** Tells listeners that budgets moved; callers invoke it after their transaction commits. */
+    changed,
 
     async list(owner: BudgetOwner): Promise<Budget[]> {
       const now = clock();
@@ -69,7 +96,7 @@ export function createBudgetService(options: {
       body: { limitMicros: number; softAlertPct: number },
     ): Promise<Budget> {
       try {
-        return await sql.begin(async (tx) => {
+        const budget = await sql.begin(async (tx) => {
           const row = await repo.upsertBudget(tx, owner, { period, ...body, periodStart: periodStart(period, clock(), timeZone) });
           await audit.record(tx, actor, {
             action: 'budget.set',
@@ -78,6 +105,8 @@ export function createBudgetService(options: {
           });
           return repo.toBudget(row, clock(), timeZone);
         });
+        changed({ budgetIds: [budget.id], alerts: [], owner });
+        return budget;
       } catch (error) {
         if (isForeignKeyViolation(error)) throw notFound('userId' in owner ? 'User' : 'Team');
         throw error;
@@ -90,6 +119,7 @@ export function createBudgetService(options: {
         if (!removed) throw notFound('Budget');
         await audit.record(tx, actor, { action: 'budget.delete', target: ownerPayload(owner), payload: { period } });
       });
+      changed({ budgetIds: [], alerts: [], owner });
     },
 
     /**

@@ -31,7 +31,7 @@ const ZERO: TokenUsage = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
  */
 export async function settleCall(deps: { sql: Sql; audit: AuditService; budgets: BudgetService }, call: CallRecord): Promise<void> {
   const usage = call.usage ?? ZERO;
-  await deps.sql.begin(async (tx) => {
+  const alerts = await deps.sql.begin(async (tx) => {
     const alerts = await deps.budgets.settle(tx, call.reservation, call.cost);
     await tx`
       insert into usage_events (user_id, session_id, harness_session_id, token_id, model, provider_id, format, stream,
@@ -65,5 +65,9 @@ export async function settleCall(deps: { sql: Sql; audit: AuditService; budgets:
         payload: { scope: alert.scope, period: alert.period, spentMicros: alert.spentMicros, limitMicros: alert.limitMicros },
       })),
     ]);
+    return alerts;
   });
+  if (call.reservation.budgets.length > 0 && (call.cost > 0n || call.reservation.amount > 0n)) {
+    deps.budgets.changed({ budgetIds: call.reservation.budgets.map((budget) => budget.id), alerts });
+  }
 }

@@ -14,6 +14,7 @@ import type { Actor } from '../audit/actions.js';
 import type { AuthContext } from '../auth/auth-plugin.js';
 import { AppError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { followBudgets } from './budget-feed.js';
 import { WebSocketMessageReader, WebSocketMessageWriter } from './ws-transport.js';
 
 const MAX_SUBSCRIPTIONS = 200;
@@ -171,6 +172,8 @@ export function serveConnection(
     return { lastSeq: subscription.lastSeq };
   }
 
+  const budgetFeed = followBudgets(app, auth.user.id, (method, params) => void connection.sendNotification(method, params));
+
   const handlers: { [M in RpcRequestMethod]: (params: RpcParsedParams<M>, token: CancellationToken) => Promise<unknown> } = {
     'session/create': (params) => app.sessions.create(auth, actor, params),
     'session/list': async (params) => ({ items: await app.sessions.list(auth, params) }),
@@ -191,7 +194,9 @@ export function serveConnection(
       await app.harnessBridge.replyQuestion(auth, actor, params);
       return {};
     },
-    'budget/get': async () => ({ budgets: await app.budgets.applicableTo(auth.user.id) }),
+    'session/changes': (params) => app.sessions.changes(auth, params.sessionId),
+    'session/file': (params) => app.sessions.file(auth, params.sessionId, params.path),
+    'budget/get': async () => budgetFeed.current(),
   };
 
   for (const method of RPC_METHODS) {
@@ -219,6 +224,7 @@ export function serveConnection(
   connection.onNotification('exit', () => socket.close(1000, 'exit'));
   connection.onClose(() => {
     for (const sessionId of [...subscriptions.keys()]) unsubscribe(sessionId);
+    budgetFeed.close();
   });
   connection.listen();
   return connection;

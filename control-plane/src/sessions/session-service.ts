@@ -26,6 +26,7 @@ import {
   workspaceDir,
   writeHarnessConfig,
 } from './workspace.js';
+import { fingerprint, listChanges, readWorkspaceFile, saveBaseline } from './workspace-changes.js';
 
 export interface SessionDeps {
   sql: Sql;
@@ -142,6 +143,7 @@ export function createSessionService(deps: SessionDeps) {
           await deps.uploads.release(workspace.uploadId);
         } else await mkdir(dir, { recursive: true, mode: 0o700 });
         await stripHarnessConfig(dir);
+        await saveBaseline(config.dataDir, id, await fingerprint(dir));
       } catch (error) {
         await rm(dir, { recursive: true, force: true });
         throw error;
@@ -209,6 +211,18 @@ export function createSessionService(deps: SessionDeps) {
         limit: params.limit ?? 200,
       });
       return rows.map(repo.toSession);
+    },
+
+    /** Files the agent added, changed or deleted since the session started (whoever or whatever wrote them). */
+    async changes(auth: AuthContext, sessionId: string) {
+      const row = await sessionAccess(deps, auth, sessionId, 'read');
+      return listChanges(config.dataDir, row.id, row.workspace_dir);
+    },
+
+    async file(auth: AuthContext, sessionId: string, file: string) {
+      const row = await sessionAccess(deps, auth, sessionId, 'read');
+      const { content, sha256 } = await readWorkspaceFile(row.workspace_dir, file);
+      return { path: file, content: content?.toString('base64') ?? null, sha256 };
     },
 
     async prompt(auth: AuthContext, actor: Actor, params: { sessionId: string; text: string }): Promise<{ messageId: string }> {

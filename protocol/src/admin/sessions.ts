@@ -1,24 +1,7 @@
 import { z } from 'zod';
-import { Id, Timestamp } from '../common.js';
+import { Id, Timestamp, WorkspacePath } from '../common.js';
 import { ApprovalPolicy, Session } from '../rpc.js';
 import { SessionEventNotification } from '../session-events.js';
-
-/**
- * A workspace path as uploaded: relative, forward slashes, no `.`/`..` segments, no NUL, no
- * backslashes. The server checks again where it writes (no symlinks, no escaping the workspace).
- */
-export const WorkspacePath = z
-  .string()
-  .min(1)
-  .max(1024)
-  .refine(
-    (value) => !value.startsWith('/') && !value.includes('\u0000') && !value.includes('\\'),
-    'Must be a relative path with forward slashes',
-  )
-  .refine(
-    (value) => value.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..'),
-    'Must not contain empty, . or .. segments',
-  );
 
 export const UploadFile = z.strictObject({
   path: WorkspacePath,
