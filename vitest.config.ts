@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
@@ -7,7 +7,9 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/fixtures/global-setup.ts'],
+    // The extension-host suite runs inside VS Code (test/e2e/editor.test.ts drives it), never in vitest.
+    exclude: [...configDefaults.exclude, 'test/e2e/suite/**', 'test/e2e/.build/**'],
+    globalSetup: ['test/fixtures/global-setup.ts', 'test/fixtures/e2e-global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -1,0 +1,36 @@
+import type { ChatChange, ConnectionState, Session, SessionEventNotification } from '@switchboard/protocol';
+import type { ChatViews } from './chat/chat-views.js';
+import type { SwitchboardClient } from './client/switchboard-client.js';
+import type { ChangesTracker } from './edits/changes-tracker.js';
+import type { SessionStore } from './sessions/session-store.js';
+import type { StatusBar } from './status-bar.js';
+
+/**
+ * What `activate` returns: a read-only look at the extension's state, for the editor tests and
+ * for other extensions that want to know whether Switchboard is connected.
+ */
+export interface SwitchboardApi {
+  connectionState(): ConnectionState;
+  statusBarText(): string;
+  currentSession(): string | undefined;
+  session(sessionId: string): Session | undefined;
+  transcript(sessionId: string): readonly SessionEventNotification[];
+  changes(sessionId: string): readonly ChatChange[] | undefined;
+}
+
+export function createTestApi(parts: {
+  client: SwitchboardClient;
+  store: SessionStore;
+  chat: ChatViews;
+  changes: ChangesTracker;
+  statusBar: StatusBar;
+}): SwitchboardApi {
+  return {
+    connectionState: () => parts.client.state,
+    statusBarText: () => parts.statusBar.text,
+    currentSession: () => parts.chat.currentSession,
+    session: (sessionId) => parts.store.get(sessionId),
+    transcript: (sessionId) => parts.store.transcript(sessionId),
+    changes: (sessionId) => parts.changes.get(sessionId)?.files,
+  };
+}

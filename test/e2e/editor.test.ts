@@ -1,0 +1,77 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Browser,
+  launchBrowser,
+  openWorkbench,
+  runCommand,
+  runExtensionHostTests,
+  screenshot,
+  webviewFrame,
+} from '../fixtures/browser.js';
+import { type CodeServer, keepLog, startCodeServer } from '../fixtures/code-server.js';
+import { type PreparedE2e, prepareE2e, suiteSummary } from '../fixtures/e2e-prepare.js';
+import { makeTempDir } from '../fixtures/temp.js';
+
+describe('the extension inside a real VS Code (code-server)', () => {
+  let prepared: PreparedE2e;
+  let workspace: string;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    prepared = await prepareE2e();
+    workspace = await makeTempDir('e2e-workspace');
+    await mkdir(path.join(workspace, 'src'));
+    await writeFile(path.join(workspace, 'src', 'hello.ts'), 'export const hello = 1;\n');
+    server = await startCodeServer({
+      workspace,
+      extensionDevelopmentPath: prepared.extensionDevelopmentPath,
+      // The suite checks that this reaches the extension host (it inherits the server's environment).
+      env: { SWITCHBOARD_E2E_RUNNER: 'code-server', SWITCHBOARD_E2E_FILES: 'commands' },
+    });
+    browser = await launchBrowser();
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (workspace) await rm(workspace, { recursive: true, force: true });
+  });
+
+  it('runs the mocha suite in the extension host, and every test passes', async () => {
+    if (!server || !browser) throw new Error('setup failed');
+    const run = await runExtensionHostTests({
+      browser,
+      server,
+      extensionDevelopmentPath: prepared.extensionDevelopmentPath,
+      extensionTestsPath: prepared.suiteEntry,
+      timeoutMs: 240_000,
+    });
+    const summary = suiteSummary(run.log);
+    const report = `${run.log.join('\n')}\n--- code-server log:\n${server.logTail()}`;
+    if (run.exitCode !== 0 || !summary || summary.failed > 0) {
+      const shot = await screenshot(run.page, 'editor-suite-failed').catch(() => 'none');
+      const log = await keepLog(server.logFile, 'editor-code-server.log');
+      throw new Error(`suite failed (exit ${run.exitCode}; kept ${shot} and ${log}):\n${report}`);
+    }
+    expect(summary.passed, report).toBeGreaterThan(0);
+    expect(summary.pending, report).toBe(0);
+  }, 300_000);
+
+  it('shows the chat webview when its view is opened from the command palette', async () => {
+    if (!server || !browser) throw new Error('setup failed');
+    const page = await browser.context.newPage();
+    try {
+      await openWorkbench(page, server.url, workspace, { extensionDevelopmentPath: prepared.extensionDevelopmentPath });
+      // VS Code names the view's focus command after package.json: container "Switchboard", view "Chat".
+      await runCommand(page, 'Switchboard: Focus on Chat View');
+      const chat = await webviewFrame(page, { extensionId: 'switchboard.switchboard-vscode' });
+      await expect.poll(async () => (await chat.locator('body').textContent())?.trim().length ?? 0, { timeout: 30_000 }).toBeGreaterThan(0);
+      await screenshot(page, 'editor-chat-view');
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
+});
