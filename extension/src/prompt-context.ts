@@ -8,5 +8,6 @@ export function promptWithContext(
   const where = context.startLine !== undefined ? `${context.path}, lines ${context.startLine}–${context.endLine}` : context.path;
   const text = context.text.length > MAX_CONTEXT_CHARS ? `${context.text.slice(0, MAX_CONTEXT_CHARS)}\n… (truncated)` : context.text;
   const fence = text.includes('```') ? '~~~~' : '```';
-  return `${request}\n\n${where}:\n${fence}${context.languageId}\n${text}\n${fence}`;
+  const body = text.endsWith('\n') ? text : `${text}\n`;
+  return `${request}\n\n${where}:\n${fence}${context.languageId}\n${body}${fence}`;
 }

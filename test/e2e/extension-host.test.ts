@@ -1,0 +1,90 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AgentHarness, createAgentHarness } from '../fixtures/agents.js';
+import { type Browser, launchBrowser, runExtensionHostTests, screenshot } from '../fixtures/browser.js';
+import { type CodeServer, startCodeServer } from '../fixtures/code-server.js';
+import { e2eAgent } from '../fixtures/e2e-agent.js';
+import { type PreparedE2e, prepareE2e, suiteSummary } from '../fixtures/e2e-prepare.js';
+import { makeTempDir } from '../fixtures/temp.js';
+import { lastUserText } from '../fixtures/turns.js';
+
+/** A git repository like an engineer's checkout: one committed file and one new, unignored one. */
+async function gitWorkspace(): Promise<string> {
+  const dir = await makeTempDir('e2e-repo');
+  await mkdir(path.join(dir, 'src'));
+  await writeFile(path.join(dir, 'src', 'app.ts'), 'export const answer = 1;\n');
+  await writeFile(path.join(dir, '.gitignore'), 'build/\n');
+  await mkdir(path.join(dir, 'build'));
+  await writeFile(path.join(dir, 'build', 'out.js'), 'ignored();\n');
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'pipe' });
+  git('init', '-q');
+  git('config', 'user.email', 'e2e@example.test');
+  git('config', 'user.name', 'E2E');
+  git('add', '.');
+  git('commit', '-qm', 'start');
+  await writeFile(path.join(dir, 'src', 'new-file.ts'), 'export const fresh = true;\n');
+  return dir;
+}
+
+describe('the extension drives a real control plane from inside VS Code', () => {
+  let h: AgentHarness;
+  let prepared: PreparedE2e;
+  let workspace: string;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let user: { id: string; token: string };
+
+  beforeAll(async () => {
+    [h, prepared, workspace] = await Promise.all([createAgentHarness(), prepareE2e(), gitWorkspace()]);
+    h.fake.setDefault(e2eAgent);
+    user = await h.createUser('member');
+    const budget = await h.request(h.adminToken, 'PUT', `/api/v1/users/${user.id}/budgets/month`, { limitMicros: 5_000_000 });
+    expect(budget.status).toBe(200);
+    server = await startCodeServer({
+      workspace,
+      extensionDevelopmentPath: prepared.extensionDevelopmentPath,
+      settings: { 'switchboard.serverUrl': h.baseUrl },
+      env: { SWITCHBOARD_E2E_RUNNER: 'code-server', SWITCHBOARD_E2E_FILES: 'session', SWITCHBOARD_E2E_TOKEN: user.token },
+    });
+    browser = await launchBrowser();
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await h?.closeAll();
+    if (workspace) await rm(workspace, { recursive: true, force: true });
+  });
+
+  it('signs in, uploads the folder, runs the agent on a file and applies its edits (mocha suite in the extension host)', async () => {
+    if (!server || !browser) throw new Error('setup failed');
+    const run = await runExtensionHostTests({
+      browser,
+      server,
+      extensionDevelopmentPath: prepared.extensionDevelopmentPath,
+      extensionTestsPath: prepared.suiteEntry,
+      timeoutMs: 240_000,
+    });
+    const summary = suiteSummary(run.log);
+    const report = `${run.log.join('\n')}\n--- code-server log:\n${server.logTail()}`;
+    if (run.exitCode !== 0 || !summary || summary.failed > 0) {
+      const shot = await screenshot(run.page, 'session-suite-failed').catch(() => 'none');
+      throw new Error(`suite failed (exit ${run.exitCode}, screenshot ${shot}):\n${report}`);
+    }
+    expect(summary.passed, report).toBeGreaterThanOrEqual(4);
+
+    // What the control plane saw: an upload of git's files (not the ignored build output), one
+    // session of this user, and a prompt carrying the open file as context.
+    const [upload] = await h.db.sql<{ files: number }[]>`select files from uploads where user_id = ${user.id}`;
+    expect(upload?.files).toBe(3);
+    const sessions = await h.db.sql<{ title: string }[]>`select title from sessions where user_id = ${user.id}`;
+    expect(sessions.map((row) => row.title)).toEqual(['E2E: edit app']);
+    const prompt = h.fake.requests.map((request) => lastUserText(request.body)).find((text) => text.includes('EDIT_APP'));
+    expect(prompt).toContain('src/app.ts:\n```typescript\nexport const answer = 1;\n```');
+    const actions = await h.db.sql<{ action: string }[]>`
+      select action from audit_events where actor_id = ${user.id} order by id`;
+    expect(actions.map((row) => row.action)).toEqual(expect.arrayContaining(['upload.create', 'session.create', 'session.prompt']));
+  }, 300_000);
+});
