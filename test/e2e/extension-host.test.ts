@@ -7,6 +7,7 @@ import { type Browser, launchBrowser, runExtensionHostTests, screenshot } from '
 import { type CodeServer, startCodeServer } from '../fixtures/code-server.js';
 import { e2eAgent } from '../fixtures/e2e-agent.js';
 import { type PreparedE2e, prepareE2e, suiteSummary } from '../fixtures/e2e-prepare.js';
+import { startTcpProxy, type TcpProxy } from '../fixtures/tcp-proxy.js';
 import { makeTempDir } from '../fixtures/temp.js';
 import { lastUserText } from '../fixtures/turns.js';
 
@@ -34,6 +35,7 @@ describe('the extension drives a real control plane from inside VS Code', () => 
   let workspace: string;
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
+  let proxy: TcpProxy | undefined;
   let user: { id: string; token: string };
 
   beforeAll(async () => {
@@ -42,11 +44,18 @@ describe('the extension drives a real control plane from inside VS Code', () => 
     user = await h.createUser('member');
     const budget = await h.request(h.adminToken, 'PUT', `/api/v1/users/${user.id}/budgets/month`, { limitMicros: 5_000_000 });
     expect(budget.status).toBe(200);
+    // The editor reaches the control plane through a proxy the suite can cut, to prove reconnects.
+    proxy = await startTcpProxy(Number(new URL(h.baseUrl).port));
     server = await startCodeServer({
       workspace,
       extensionDevelopmentPath: prepared.extensionDevelopmentPath,
-      settings: { 'switchboard.serverUrl': h.baseUrl },
-      env: { SWITCHBOARD_E2E_RUNNER: 'code-server', SWITCHBOARD_E2E_FILES: 'session', SWITCHBOARD_E2E_TOKEN: user.token },
+      settings: { 'switchboard.serverUrl': proxy.url },
+      env: {
+        SWITCHBOARD_E2E_RUNNER: 'code-server',
+        SWITCHBOARD_E2E_FILES: 'session',
+        SWITCHBOARD_E2E_TOKEN: user.token,
+        SWITCHBOARD_E2E_CONTROL_URL: proxy.controlUrl,
+      },
     });
     browser = await launchBrowser();
   }, 300_000);
@@ -54,6 +63,7 @@ describe('the extension drives a real control plane from inside VS Code', () => 
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    await proxy?.close();
     await h?.closeAll();
     if (workspace) await rm(workspace, { recursive: true, force: true });
   });
@@ -73,7 +83,7 @@ describe('the extension drives a real control plane from inside VS Code', () => 
       const shot = await screenshot(run.page, 'session-suite-failed').catch(() => 'none');
       throw new Error(`suite failed (exit ${run.exitCode}, screenshot ${shot}):\n${report}`);
     }
-    expect(summary.passed, report).toBeGreaterThanOrEqual(4);
+    expect(summary.passed, report).toBeGreaterThanOrEqual(5);
 
     // What the control plane saw: an upload of git's files (not the ignored build output), one
     // session of this user, and a prompt carrying the open file as context.

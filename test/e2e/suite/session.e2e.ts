@@ -92,3 +92,47 @@ describe('a session on a real control plane', function () {
     assert.equal((await vscode.workspace.openTextDocument(left)).getText(), 'my own notes\n');
   });
 });
+
+describe('a network outage in the middle of a turn', function () {
+  this.timeout(120_000);
+
+  it('reconnects on its own and shows the whole turn once, without gaps or duplicates', async () => {
+    const api = await activateExtension<SwitchboardApi>();
+    await waitFor('the connection', () => api.connectionState() === 'connected', 30_000);
+    const sessionId = api.currentSession();
+    assert.ok(sessionId, 'the previous test leaves a session open');
+    const startSeq = api.transcript(sessionId).at(-1)?.seq ?? 0;
+    const states: string[] = [];
+    const watcher = setInterval(() => {
+      const state = api.connectionState();
+      if (states.at(-1) !== state) states.push(state);
+    }, 20);
+
+    const turn = vscode.commands.executeCommand('switchboard.runOnFile', 'SLOW: tell a long story');
+    await waitFor('the first streamed text', () =>
+      api.transcript(sessionId).some((item) => item.seq > startSeq && item.event.type === 'text.delta'),
+    );
+    const cut = await fetch(`${env('SWITCHBOARD_E2E_CONTROL_URL')}/outage?ms=2500`, { method: 'POST' });
+    assert.equal(cut.status, 204);
+    await waitFor('the outage to be noticed', () => api.connectionState() === 'reconnecting', 10_000);
+    await waitFor('the reconnect', () => api.connectionState() === 'connected', 30_000);
+    await turn;
+    await waitFor('the end of the turn', () =>
+      api.transcript(sessionId).some((item) => item.seq > startSeq && item.event.type === 'status' && item.event.status === 'idle'),
+    );
+    clearInterval(watcher);
+
+    const transcript = api.transcript(sessionId);
+    assert.deepEqual(
+      transcript.map((item) => item.seq),
+      transcript.map((_, index) => index + 1),
+      'seqs must run 1, 2, 3 … with no gap and no repeat',
+    );
+    const text = transcript
+      .filter((item) => item.seq > startSeq && item.event.type === 'text.delta')
+      .map((item) => (item.event as { delta?: string }).delta ?? '')
+      .join('');
+    assert.equal(text, 'Thinking about it at length. '.repeat(40));
+    assert.ok(states.includes('reconnecting'), `states seen: ${states.join(' → ')}`);
+  });
+});
