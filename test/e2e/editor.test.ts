@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,10 +9,11 @@ import {
   runCommand,
   runExtensionHostTests,
   screenshot,
+  statusBarItem,
   webviewFrame,
 } from '../fixtures/browser.js';
 import { type CodeServer, keepLog, startCodeServer } from '../fixtures/code-server.js';
-import { type PreparedE2e, prepareE2e, suiteSummary } from '../fixtures/e2e-prepare.js';
+import { type PreparedE2e, prepareE2e, REPO_DIR, suiteSummary } from '../fixtures/e2e-prepare.js';
 import { makeTempDir } from '../fixtures/temp.js';
 
 describe('the extension inside a real VS Code (code-server)', () => {
@@ -74,4 +76,32 @@ describe('the extension inside a real VS Code (code-server)', () => {
       await page.close();
     }
   }, 120_000);
+
+  it('installs from the packaged .vsix (everything bundled, no node_modules) and activates', async () => {
+    if (!browser) throw new Error('setup failed');
+    // Packages the build the other tests use (`npm run package` would rebuild dist/ under them).
+    const vsce = (...args: string[]) =>
+      execFileSync('npx', ['vsce', ...args, '--no-dependencies'], {
+        cwd: path.join(REPO_DIR, 'extension'),
+        encoding: 'utf8',
+        timeout: 180_000,
+      });
+    const listing = vsce('ls').trim().split('\n');
+    expect(listing).toEqual(
+      expect.arrayContaining(['package.json', 'dist/extension.js', 'dist/webview/main.js', 'dist/webview/styles.css']),
+    );
+    expect(listing.filter((entry) => entry.includes('node_modules') || entry.startsWith('src/') || entry.endsWith('.map'))).toEqual([]);
+    const vsix = path.join(workspace, '..', `switchboard-${process.pid}.vsix`);
+    vsce('package', '--allow-missing-repository', '--skip-license', '--out', vsix);
+    const installed = await startCodeServer({ workspace, installVsix: vsix, env: { SWITCHBOARD_E2E_RUNNER: 'code-server' } });
+    const page = await browser.context.newPage();
+    try {
+      await openWorkbench(page, installed.url, workspace);
+      await statusBarItem(page, 'Switchboard: Sign In').waitFor({ state: 'visible', timeout: 60_000 });
+    } finally {
+      await page.close();
+      await installed.stop();
+      await rm(vsix, { force: true });
+    }
+  }, 300_000);
 });
