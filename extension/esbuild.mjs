@@ -1,6 +1,6 @@
 // Bundles the extension host code (Node, CommonJS) and the chat webview (browser, IIFE) into dist/.
 // Everything the extension needs at run time is bundled, so the .vsix carries no node_modules.
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -30,5 +30,5 @@ await Promise.all([
     format: 'iife',
     target: 'es2022',
   }),
-  copyFile(path.join(root, 'webview', 'styles.css'), path.join(root, 'dist', 'webview', 'styles.css')),
+  esbuild.build({ ...common, sourcemap: false, entryPoints: ['webview/styles.css'], outfile: 'dist/webview/styles.css' }),
 ]);
