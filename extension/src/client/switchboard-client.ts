@@ -49,6 +49,13 @@ export function toRpcError(error: unknown): RpcError {
 
 class Unauthorized extends Error {}
 
+/** The LanguageClient logs its own failures to our channel; the extension shows people what to do, once. */
+class QuietLanguageClient extends LanguageClient {
+  override error(message: string, data?: unknown): void {
+    super.error(message, data, false);
+  }
+}
+
 /**
  * The one connection to the control plane: a LanguageClient whose transport is a WebSocket to
  * `/rpc`. It reconnects on its own with backoff (the backoff lives in the transport factory, which
@@ -94,7 +101,7 @@ export class SwitchboardClient implements vscode.Disposable {
     this.stopping = false;
     this.connectedOnce = false;
     this.setState('connecting');
-    const client = new LanguageClient('switchboard', 'Switchboard', () => this.transports(serverUrl, token), {
+    const client = new QuietLanguageClient('switchboard', 'Switchboard', () => this.transports(serverUrl, token), {
       documentSelector: [],
       outputChannel: this.output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,

@@ -80,11 +80,12 @@ export class SessionStore implements vscode.Disposable {
   async refresh(): Promise<void> {
     try {
       const { items } = await this.client.request('session/list', { includeTeam: true });
-      this.list = items.map((session) => this.followed.get(session.id)?.session ?? session);
+      // The server's copy wins unless this window already applied newer events of that session.
       for (const session of items) {
         const followed = this.followed.get(session.id);
-        if (followed && followed.session.status !== session.status && followed.lastSeq >= session.lastSeq) followed.session = session;
+        if (followed && session.lastSeq >= followed.lastSeq) followed.session = session;
       }
+      this.list = items.map((session) => this.followed.get(session.id)?.session ?? session);
       this.listChanged.fire();
     } catch (error) {
       this.output.warn(`Could not list sessions: ${toRpcError(error).message}`);
