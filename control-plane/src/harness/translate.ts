@@ -76,8 +76,15 @@ export function createTranslator() {
     if (map.size >= MAX_TRACKED) map.delete(map.keys().next().value as string);
     map.set(key, value);
   };
+  /** Text parts of finished turns: OpenCode may still send their final snapshot after the idle (an abort does). */
+  const closed = new Set<string>();
   const forget = (harnessSessionId: string) => {
     const prefix = `${harnessSessionId}:`;
+    for (const key of streamed.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      if (closed.size >= MAX_TRACKED) closed.delete(closed.values().next().value as string);
+      closed.add(key);
+    }
     for (const map of [roles, models, partKinds, streamed, toolStates] as Map<string, unknown>[]) {
       for (const key of map.keys()) if (key.startsWith(prefix)) map.delete(key);
     }
@@ -106,6 +113,7 @@ export function createTranslator() {
     const key = `${p.sessionID}:${p.id}`;
     if (roles.get(`${p.sessionID}:${p.messageID}`) === 'user') return [];
     if (p.type === 'text' || p.type === 'reasoning') {
+      if (closed.has(key)) return [];
       remember(partKinds, key, p.type);
       // Parts that arrive whole (providers that do not stream) still reach clients as deltas.
       const seen = streamed.get(key) ?? 0;

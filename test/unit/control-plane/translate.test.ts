@@ -130,4 +130,29 @@ describe('OpenCode event translation', () => {
     t.translate(wrap('session.status', { sessionID: 's', status: { type: 'idle' } }));
     expect(t.trackedSize()).toBe(0);
   });
+
+  it('does not send an aborted part’s text again when its final snapshot arrives after the idle', () => {
+    const t = createTranslator();
+    t.translate(wrap('message.updated', { info: { id: 'm', sessionID: 's', role: 'assistant' } }));
+    t.translate(wrap('session.status', { sessionID: 's', status: { type: 'busy' } }));
+    t.translate(wrap('message.part.updated', { part: { id: 'p', messageID: 'm', sessionID: 's', type: 'text', text: '' } }));
+    const streamed = ['Thinking ', 'about'].flatMap((delta) =>
+      t.translate(wrap('message.part.delta', { sessionID: 's', messageID: 'm', partID: 'p', field: 'text', delta })),
+    );
+    expect(streamed).toHaveLength(2);
+    const aborted = t.translate(
+      wrap('message.updated', { info: { id: 'm', sessionID: 's', role: 'assistant', error: { name: 'MessageAbortedError' } } }),
+    );
+    expect(aborted[0]).toMatchObject({ event: { status: 'idle', detail: 'aborted' } });
+    expect(
+      t.translate(
+        wrap('message.part.updated', { part: { id: 'p', messageID: 'm', sessionID: 's', type: 'text', text: 'Thinking about' } }),
+      ),
+    ).toEqual([]);
+    // A new part of a later turn still streams.
+    t.translate(wrap('session.status', { sessionID: 's', status: { type: 'busy' } }));
+    expect(
+      t.translate(wrap('message.part.updated', { part: { id: 'p2', messageID: 'm2', sessionID: 's', type: 'text', text: 'Next' } })),
+    ).toHaveLength(1);
+  });
 });
