@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { agentRoutes } from './agents/routes.js';
 import { healthRoutes } from './api/health-routes.js';
 import { auditRoutes } from './audit/routes.js';
 import authPlugin from './auth/auth-plugin.js';
@@ -11,10 +12,14 @@ import type { Config } from './config.js';
 import type { Sql } from './db/client.js';
 import { gatewayRoutes } from './gateway/routes.js';
 import type { Logger } from './logger.js';
+import { mcpRoutes } from './mcp/routes.js';
+import { memoryRoutes } from './memory/routes.js';
 import errorHandler from './plugins/error-handler.js';
 import services from './plugins/services.js';
 import { providerRoutes } from './providers/routes.js';
 import { attachRpcEndpoint } from './rpc/ws-endpoint.js';
+import { scheduleRoutes } from './schedules/routes.js';
+import { secretRoutes } from './secrets/routes.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { teamRoutes } from './teams/routes.js';
 import { userRoutes } from './users/routes.js';
@@ -59,6 +64,7 @@ export async function buildApp({ config, sql, logger }: AppOptions): Promise<Fas
 
   await app.register(healthRoutes);
   await app.register(gatewayRoutes);
+  await app.register(mcpRoutes);
   await app.register(
     async (api) => {
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -71,6 +77,10 @@ export async function buildApp({ config, sql, logger }: AppOptions): Promise<Fas
         await authenticated.register(providerRoutes);
         await authenticated.register(budgetRoutes);
         await authenticated.register(sessionRoutes);
+        await authenticated.register(scheduleRoutes);
+        await authenticated.register(agentRoutes);
+        await authenticated.register(secretRoutes);
+        await authenticated.register(memoryRoutes);
       });
     },
     { prefix: '/api/v1' },

@@ -60,6 +60,11 @@ export const ConfigSchema = z
       'Recycle the shared OpenCode above this resident memory (MiB, whole process tree)',
     ),
     SWITCHBOARD_APPROVAL_TIMEOUT_S: count(1, 86_400, 600).describe('Reject a tool approval nobody answered after this long'),
+    SWITCHBOARD_SCHEDULE_CATCHUP_S: count(0, 7 * 86_400, 3600).describe(
+      'A scheduled run missed while no control plane ran still runs once if it is at most this old (0: never)',
+    ),
+    SWITCHBOARD_SCHEDULE_MIN_INTERVAL_S: count(1, 86_400, 60).describe('Shortest interval a schedule may fire at'),
+    SWITCHBOARD_SCHEDULE_MAX_RUN_S: count(10, 7 * 86_400, 3600).describe('Stop a scheduled run (and fail it) after this long'),
     SWITCHBOARD_DEFAULT_MODEL: z
       .string()
       .min(1)
@@ -72,6 +77,10 @@ export const ConfigSchema = z
     SWITCHBOARD_WS_MESSAGES_PER_SECOND: count(1, 100_000, 200).describe('Messages one WebSocket client may send per second'),
     SWITCHBOARD_WS_MAX_BUFFERED_BYTES: count(64 * 1024, 1024 * 1024 * 1024, 8 * 1024 * 1024).describe(
       'Unsent bytes per WebSocket before a slow client is told to resubscribe',
+    ),
+    SWITCHBOARD_MEMORY_NOTE_MAX_BYTES: count(64, 1024 * 1024, 16 * 1024).describe('Largest single agent memory note'),
+    SWITCHBOARD_MEMORY_TOTAL_MAX_BYTES: count(1024, 64 * 1024 * 1024, 256 * 1024).describe(
+      'Total size of the memory notes of one agent for one user',
     ),
     ANTHROPIC_API_KEY: z.string().min(8).optional().describe('Imported once into the vault as the "anthropic" provider'),
     OPENAI_API_KEY: z.string().min(8).optional().describe('Imported once into the vault as the "openai" provider'),
@@ -96,12 +105,16 @@ export const ConfigSchema = z
     harness: env.SWITCHBOARD_HARNESS,
     harnessMaxRssBytes: env.SWITCHBOARD_HARNESS_MAX_RSS_MB * 1024 * 1024,
     approvalTimeoutS: env.SWITCHBOARD_APPROVAL_TIMEOUT_S,
+    scheduleCatchUpS: env.SWITCHBOARD_SCHEDULE_CATCHUP_S,
+    scheduleMinIntervalS: env.SWITCHBOARD_SCHEDULE_MIN_INTERVAL_S,
+    scheduleMaxRunS: env.SWITCHBOARD_SCHEDULE_MAX_RUN_S,
     defaultModel: env.SWITCHBOARD_DEFAULT_MODEL,
     gatewayUrl: env.SWITCHBOARD_GATEWAY_URL?.replace(/\/+$/, ''),
     uploadLimitBytes: env.SWITCHBOARD_UPLOAD_LIMIT_BYTES,
     wsMaxMessageBytes: env.SWITCHBOARD_WS_MAX_MESSAGE_BYTES,
     wsMessagesPerSecond: env.SWITCHBOARD_WS_MESSAGES_PER_SECOND,
     wsMaxBufferedBytes: env.SWITCHBOARD_WS_MAX_BUFFERED_BYTES,
+    memoryLimits: { noteBytes: env.SWITCHBOARD_MEMORY_NOTE_MAX_BYTES, totalBytes: env.SWITCHBOARD_MEMORY_TOTAL_MAX_BYTES },
   }));
 export type Config = z.output<typeof ConfigSchema>;
 

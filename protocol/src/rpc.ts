@@ -1,23 +1,20 @@
 import { z } from 'zod';
+import { AgentSummary } from './admin/agents.js';
 import { Budget } from './admin/budgets.js';
+import { MemoryContent, MemoryKey, MemoryList, MemoryNote } from './admin/memory.js';
+import { Schedule, ScheduleRunNotification } from './admin/schedules.js';
 import { Role } from './admin/users.js';
 import { Id, Timestamp, WorkspacePath } from './common.js';
+import { ApprovalPolicy } from './policy.js';
 import { SessionEventNotification, SessionStatus } from './session-events.js';
+
+export { ApprovalPolicy, ApprovalRule } from './policy.js';
 
 /**
  * The JSON-RPC method table between the extension and the control plane. Each entry names the
  * direction and the params/result schemas; both sides parse what they receive with them.
  * Later issues fill in the bodies; the names are the contract.
  */
-/** One approval rule: the last rule whose tool and pattern match decides. Globs: `*` any run, `?` one character. */
-export const ApprovalRule = z.strictObject({
-  tool: z.string().min(1).max(100).describe('Tool or permission name (bash, edit, read, webfetch, …) or a glob'),
-  pattern: z.string().min(1).max(1000).default('*').describe('Glob over what the tool acts on: a command, a path, a URL'),
-  action: z.enum(['allow', 'ask', 'deny']),
-});
-export type ApprovalRule = z.infer<typeof ApprovalRule>;
-export const ApprovalPolicy = z.array(ApprovalRule).max(200);
-export type ApprovalPolicy = z.infer<typeof ApprovalPolicy>;
 
 export const Session = z.object({
   id: Id,
@@ -25,6 +22,9 @@ export const Session = z.object({
   teamId: Id.nullable(),
   title: z.string(),
   agent: z.string(),
+  /** The defined agent (`/api/v1/agents`) the session runs, and the version it was started with; null for OpenCode's built-in agents. */
+  agentId: Id.nullable(),
+  agentVersion: z.number().int().nullable(),
   model: z.string(),
   status: SessionStatus,
   lastSeq: z.number().int().nonnegative(),
@@ -71,11 +71,19 @@ export const rpcRequests = {
   'session/create': {
     params: z.strictObject({
       title: z.string().trim().min(1).max(200),
-      agent: z.string().max(100).optional(),
-      model: z.string().max(100).optional().describe('A model name from /api/v1/models; default: the first enabled one'),
+      agent: z
+        .string()
+        .max(100)
+        .optional()
+        .describe('A defined agent you can see (agent/list), else OpenCode’s build or plan; default build'),
+      model: z
+        .string()
+        .max(100)
+        .optional()
+        .describe('A model name from /api/v1/models; default: the agent’s model, else the first enabled one'),
       teamId: Id.optional(),
       workspace: WorkspaceSource.default({ kind: 'empty' }),
-      policy: ApprovalPolicy.optional().describe('Overrides the team default approval policy'),
+      policy: ApprovalPolicy.optional().describe('Overrides the agent’s tool policy and the team default approval policy'),
     }),
     result: Session,
   },
@@ -125,6 +133,12 @@ export const rpcRequests = {
     }),
   },
   'budget/get': { params: Empty, result: z.object({ budgets: z.array(Budget) }) },
+  /** The caller's scheduled runs, each with its last run (its session is a normal session of theirs). */
+  'schedule/list': { params: Empty, result: z.object({ items: z.array(Schedule) }) },
+  'agent/list': { params: Empty, result: z.object({ items: z.array(AgentSummary) }) },
+  'memory/list': { params: z.strictObject({ agentId: Id }), result: MemoryList },
+  'memory/put': { params: z.strictObject({ agentId: Id, key: MemoryKey, content: MemoryContent }), result: MemoryNote },
+  'memory/delete': { params: z.strictObject({ agentId: Id, key: MemoryKey }), result: z.object({ deleted: z.literal(true) }) },
 } as const;
 export type RpcRequestMethod = keyof typeof rpcRequests;
 /** What a client sends (defaults may be left out). */
@@ -141,6 +155,8 @@ export const rpcServerNotifications = {
   /** The user's budgets moved (a model call of theirs or of a teammate on a shared budget settled). */
   'budget/updated': z.object({ budgets: z.array(Budget) }),
   'budget/alert': BudgetAlertNotification,
+  /** One of the user's scheduled runs ended (succeeded, failed) or a slot was skipped. */
+  'schedule/run': ScheduleRunNotification,
 } as const;
 export type RpcServerNotification = keyof typeof rpcServerNotifications;
 

@@ -38,6 +38,19 @@ export const AUDIT_ACTIONS = [
   'question.answer',
   'upload.create',
   'team.policy',
+  'schedule.create',
+  'schedule.update',
+  'schedule.delete',
+  'schedule.trigger',
+  'schedule.run',
+  'agent.create',
+  'agent.update',
+  'agent.archive',
+  'secret.set',
+  'secret.delete',
+  'secret.use',
+  'memory.write',
+  'memory.delete',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

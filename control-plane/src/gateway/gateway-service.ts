@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { Agent, request as upstreamRequest } from 'undici';
+import { capReached, SESSION_CAP_MESSAGE, type SessionCap } from '../agents/session-budget.js';
 import type { Actor } from '../audit/actions.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { createWindowCounter } from '../auth/rate-limiter.js';
@@ -32,6 +33,8 @@ export interface GatewayOptions {
   log: Logger;
   sessionRpm: number;
   upstreamTimeoutS: number;
+  /** A session's spending cap (its agent's `maxBudgetPerSession`) and its spend so far; undefined without a cap. */
+  sessionCap?: (sessionId: string) => Promise<SessionCap | undefined>;
 }
 
 /** Headers of the provider's answer that the client may need (retry hints, request ids). */
@@ -113,6 +116,19 @@ export function createGateway(options: GatewayOptions) {
         'RATE_LIMITED',
         'This session made too many model calls in a short time and was stopped. Start a new turn when ready.',
       );
+    }
+
+    const cap = caller.sessionId && options.sessionCap ? await options.sessionCap(caller.sessionId) : undefined;
+    if (capReached(cap)) {
+      const sessionCap = { limitMicros: Number(cap.limitMicros), spentMicros: Number(cap.spentMicros) };
+      await options.audit.recordAlone(caller.actor, {
+        action: 'gateway.refused',
+        outcome: 'denied',
+        target: { type: 'session', id: caller.sessionId as string },
+        payload: { model: request.model, harnessSessionId: caller.harnessSessionId, sessionCap },
+      });
+      const budget = caller.sessionKeyId ? { scope: 'session' } : { scope: 'session', ...sessionCap };
+      return fail(reply, format, 402, 'budget_exceeded', 'BUDGET_EXCEEDED', SESSION_CAP_MESSAGE, { budget });
     }
 
     const { payload, maxTokens } = prepare(format, request, resolved);

@@ -2,6 +2,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
+import { agentsUsingSecret } from '../agents/agent-repository.js';
+import { type AgentService, createAgentService } from '../agents/agent-service.js';
+import { sessionCap } from '../agents/session-budget.js';
 import { type AuditService, createAuditService } from '../audit/audit-service.js';
 import { createTokenService, type TokenService } from '../auth/token-service.js';
 import { type BudgetService, createBudgetService } from '../budgets/budget-service.js';
@@ -11,7 +14,11 @@ import { createGateway, type Gateway } from '../gateway/gateway-service.js';
 import { createSessionKeyService, type SessionKeyService } from '../gateway/session-keys.js';
 import type { Harness } from '../harness/harness.js';
 import { createInlineHarness } from '../harness/inline-harness.js';
+import { createMemoryService, type MemoryService } from '../memory/memory-service.js';
 import { createProviderService, type ProviderService } from '../providers/provider-service.js';
+import { createScheduleRunner, type ScheduleRunner } from '../schedules/schedule-runner.js';
+import { createScheduleService, type ScheduleService } from '../schedules/schedule-service.js';
+import { createSecretService, type SecretService } from '../secrets/secret-service.js';
 import { createEventStore, type EventStore } from '../sessions/event-store.js';
 import { createHarnessBridge, type HarnessBridge } from '../sessions/harness-bridge.js';
 import { createSessionService, type SessionService } from '../sessions/session-service.js';
@@ -37,6 +44,11 @@ declare module 'fastify' {
     uploads: UploadService;
     sessions: SessionService;
     harnessBridge: HarnessBridge;
+    schedules: ScheduleService;
+    scheduleRunner: ScheduleRunner;
+    secrets: SecretService;
+    agents: AgentService;
+    memory: MemoryService;
     /** Starts the agent runtime once the server listens (the harness needs the gateway's address). */
     startAgents(listeningUrl: string): Promise<void>;
   }
@@ -69,6 +81,11 @@ const services: FastifyPluginAsync<{ config: Config; sql: Sql; vault: Vault }> =
   });
   app.decorate('providers', providers);
   app.decorate('budgets', budgets);
+  const secrets = createSecretService({ sql, audit, vault, referencedBy: agentsUsingSecret });
+  const agents = createAgentService({ sql, audit, secrets, providers });
+  app.decorate('secrets', secrets);
+  app.decorate('agents', agents);
+  app.decorate('memory', createMemoryService({ sql, audit, agents, limits: config.memoryLimits }));
   app.decorate('sessionKeys', createSessionKeyService({ sql, audit }));
   const gateway = createGateway({
     sql,
@@ -78,6 +95,7 @@ const services: FastifyPluginAsync<{ config: Config; sql: Sql; vault: Vault }> =
     log: app.log,
     sessionRpm: config.gatewaySessionRpm,
     upstreamTimeoutS: config.upstreamTimeoutS,
+    sessionCap: (sessionId) => sessionCap(sql, sessionId),
   });
   app.decorate('gateway', gateway);
 
@@ -93,7 +111,7 @@ const services: FastifyPluginAsync<{ config: Config; sql: Sql; vault: Vault }> =
       : null;
   const events = createEventStore({ sql, log: app.log });
   const uploads = createUploadService({ sql, audit, dataDir: config.dataDir, limitBytes: config.uploadLimitBytes });
-  const sessionDeps = { sql, audit, log: app.log, config, events, harness, providers, budgets, sessionKeys, uploads };
+  const sessionDeps = { sql, audit, log: app.log, config, events, harness, providers, budgets, sessionKeys, uploads, agents, secrets };
   const sessions = createSessionService(sessionDeps);
   const bridge = createHarnessBridge(sessionDeps);
   app.decorate('harness', harness);
@@ -101,6 +119,12 @@ const services: FastifyPluginAsync<{ config: Config; sql: Sql; vault: Vault }> =
   app.decorate('uploads', uploads);
   app.decorate('sessions', sessions);
   app.decorate('harnessBridge', bridge);
+  const schedules = createScheduleService({ sql, audit, log: app.log, config, providers, agents });
+  const scheduleRunner = createScheduleRunner({ sql, log: app.log, config, audit, harness, sessions, bridge, events, schedules, agents });
+  app.decorate('schedules', schedules);
+  app.decorate('scheduleRunner', scheduleRunner);
+  // Every control plane hears every run end (whichever one ran it), to tell the owner's open editors.
+  app.addHook('onReady', () => schedules.listen());
   let agentsStarted = false;
   app.decorate('startAgents', async (listeningUrl: string) => {
     sessions.setGatewayUrl(listeningUrl);
@@ -109,6 +133,8 @@ const services: FastifyPluginAsync<{ config: Config; sql: Sql; vault: Vault }> =
     bridge.start();
     await bridge.reconcile();
     await harness.start();
+    // Only a control plane that can run agents claims scheduled slots.
+    await scheduleRunner.start();
   });
 
   const sweeper = setInterval(() => {
@@ -118,6 +144,7 @@ const services: FastifyPluginAsync<{ config: Config; sql: Sql; vault: Vault }> =
   sweeper.unref();
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
+    await scheduleRunner.stop();
     // The agent process goes first: whatever else fails while closing, it must not outlive us.
     const stopped = bridge.stop();
     try {
@@ -126,6 +153,7 @@ const services: FastifyPluginAsync<{ config: Config; sql: Sql; vault: Vault }> =
       await stopped;
       await events.drain();
       await gateway.close();
+      await schedules.unlisten();
     }
   });
 };

@@ -173,6 +173,7 @@ export function serveConnection(
   }
 
   const budgetFeed = followBudgets(app, auth.user.id, (method, params) => void connection.sendNotification(method, params));
+  const offScheduleRuns = app.schedules.onRunEnded(auth.user.id, (notice) => void connection.sendNotification('schedule/run', notice));
 
   const handlers: { [M in RpcRequestMethod]: (params: RpcParsedParams<M>, token: CancellationToken) => Promise<unknown> } = {
     'session/create': (params) => app.sessions.create(auth, actor, params),
@@ -197,6 +198,14 @@ export function serveConnection(
     'session/changes': (params) => app.sessions.changes(auth, params.sessionId),
     'session/file': (params) => app.sessions.file(auth, params.sessionId, params.path),
     'budget/get': async () => budgetFeed.current(),
+    'agent/list': async () => ({ items: await app.agents.list(auth) }),
+    'memory/list': (params) => app.memory.list(auth, params.agentId),
+    'memory/put': (params) => app.memory.put(auth, actor, params.agentId, params.key, params.content),
+    'memory/delete': async (params) => {
+      await app.memory.remove(auth, actor, params.agentId, params.key);
+      return { deleted: true as const };
+    },
+    'schedule/list': async () => ({ items: await app.schedules.listOwn(auth.user.id) }),
   };
 
   for (const method of RPC_METHODS) {
@@ -225,6 +234,7 @@ export function serveConnection(
   connection.onClose(() => {
     for (const sessionId of [...subscriptions.keys()]) unsubscribe(sessionId);
     budgetFeed.close();
+    offScheduleRuns();
   });
   connection.listen();
   return connection;

@@ -1,4 +1,5 @@
 import type { BudgetRefusal, SessionEvent } from '@switchboard/protocol';
+import { describeSessionCap } from '../agents/session-budget.js';
 import type { Actor } from '../audit/actions.js';
 import type { AuthContext } from '../auth/auth-plugin.js';
 import { AppError } from '../errors.js';
@@ -156,13 +157,14 @@ export function createHarnessBridge(deps: SessionDeps) {
   }
 
   /** The gateway refused a call of this turn: people get the figures, from the refusal the gateway recorded. */
-  async function budgetReason(sessionId: string): Promise<{ message: string; refusal?: BudgetRefusal }> {
-    const [row] = await sql<{ payload: { refusal?: BudgetRefusal } }[]>`
+  async function budgetReason(sessionId: string): Promise<{ message: string; details?: Record<string, unknown> }> {
+    const [row] = await sql<{ payload: { refusal?: BudgetRefusal; sessionCap?: { limitMicros: number; spentMicros: number } } }[]>`
       select payload from audit_events where action = 'gateway.refused' and target_type = 'session' and target_id = ${sessionId}
       order by id desc limit 1`;
-    const refusal = row?.payload.refusal;
+    const { refusal, sessionCap } = row?.payload ?? {};
+    if (sessionCap) return { message: describeSessionCap(sessionCap), details: { sessionBudget: sessionCap } };
     if (!refusal) return { message: 'Budget reached for this period. Ask an admin to raise it.' };
-    return { message: describeRefusal(refusal), refusal };
+    return { message: describeRefusal(refusal), details: { budget: refusal } };
   }
 
   /** Asks of a process that is gone can never be answered: close them so no client waits on them. */
@@ -263,10 +265,8 @@ export function createHarnessBridge(deps: SessionDeps) {
       case 'error': {
         const refused = event.statusCode === 402 && (event.responseBody ?? '').includes('BUDGET_EXCEEDED');
         if (refused) {
-          const { message, refusal } = await budgetReason(owner.sessionId);
-          await events.append(owner.sessionId, [
-            { type: 'error', code: 'BUDGET_EXCEEDED', message, ...(refusal ? { details: { budget: refusal } } : {}) },
-          ]);
+          const { message, details } = await budgetReason(owner.sessionId);
+          await events.append(owner.sessionId, [{ type: 'error', code: 'BUDGET_EXCEEDED', message, ...(details ? { details } : {}) }]);
           return;
         }
         const message = event.statusCode ? `The model call failed (${event.statusCode}): ${event.message}` : event.message;

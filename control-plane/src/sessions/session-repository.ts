@@ -7,6 +7,9 @@ export interface SessionRow {
   team_id: string | null;
   title: string;
   agent: string;
+  agent_id: string | null;
+  agent_version: number | null;
+  budget_cap_micros: bigint | null;
   model: string;
   status: SessionStatus;
   workspace_dir: string;
@@ -24,6 +27,8 @@ export function toSession(row: SessionRow): Session {
     teamId: row.team_id,
     title: row.title,
     agent: row.agent,
+    agentId: row.agent_id,
+    agentVersion: row.agent_version,
     model: row.model,
     status: row.status,
     lastSeq: Number(row.last_seq),

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import type { ApprovalPolicy, RpcParsedParams, Session } from '@switchboard/protocol';
+import type { AgentService } from '../agents/agent-service.js';
+import { secretNames } from '../agents/materialize.js';
+import { checkSessionCap } from '../agents/session-budget.js';
+import { removeSessionPrivate, writeSessionAgent } from '../agents/session-files.js';
 import type { Actor } from '../audit/actions.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { AuthContext } from '../auth/auth-plugin.js';
@@ -13,6 +17,7 @@ import type { SessionKeyService } from '../gateway/session-keys.js';
 import type { Harness } from '../harness/harness.js';
 import type { Logger } from '../logger.js';
 import type { ProviderService, ResolvedModel } from '../providers/provider-service.js';
+import type { SecretService } from '../secrets/secret-service.js';
 import type { EventStore } from './event-store.js';
 import { DEFAULT_POLICY, harnessRules } from './policy.js';
 import * as repo from './session-repository.js';
@@ -39,6 +44,8 @@ export interface SessionDeps {
   budgets: BudgetService;
   sessionKeys: SessionKeyService;
   uploads: UploadService;
+  agents: AgentService;
+  secrets: SecretService;
 }
 
 export const toWorkspaceModel = ({ model, provider }: ResolvedModel): WorkspaceModel => ({
@@ -113,6 +120,9 @@ export function createSessionService(deps: SessionDeps) {
   }
 
   return {
+    /** Throws BUDGET_EXCEEDED (with the figures) when a budget of the user is used up; scheduled runs check before starting. */
+    checkBudget,
+
     setGatewayUrl(url: string) {
       gatewayUrl ??= url.replace('://0.0.0.0:', '://127.0.0.1:').replace('://[::]:', '://127.0.0.1:');
     },
@@ -124,8 +134,15 @@ export function createSessionService(deps: SessionDeps) {
       if (params.teamId && auth.user.role !== 'admin' && !(await repo.isTeamMember(sql, params.teamId, auth.user.id))) {
         throw forbidden('You can share sessions only with teams you belong to.');
       }
-      const resolved = await resolveModel(params.model);
-      const policy: ApprovalPolicy = params.policy ?? (await repo.teamPolicy(sql, params.teamId ?? null)) ?? DEFAULT_POLICY;
+      // A defined agent brings its default model and its tool policy, which replaces the team's
+      // (or the built-in) policy; a policy passed here still wins. Its secrets must open now.
+      const agent = await deps.agents.forSession(auth, params.agent);
+      const spec = agent.defined?.spec;
+      const resolved = await resolveModel(params.model ?? spec?.model ?? undefined);
+      const ownPolicy = params.policy ?? spec?.toolPolicy ?? null;
+      const policy: ApprovalPolicy = ownPolicy ?? (await repo.teamPolicy(sql, params.teamId ?? null)) ?? DEFAULT_POLICY;
+      const secretRefs = spec ? [...new Set(secretNames(spec).map((ref) => ref.name))] : [];
+      const secretValues = await deps.secrets.open(secretRefs);
       const id = randomUUID();
       const dir = workspaceDir(config.dataDir, id);
       const workspace = params.workspace ?? { kind: 'empty' as const };
@@ -149,29 +166,51 @@ export function createSessionService(deps: SessionDeps) {
         throw error;
       }
 
-      const agent = params.agent ?? 'build';
       const key = await sql.begin(async (tx) => {
         await tx`
-          insert into sessions (id, user_id, team_id, title, agent, model, workspace_dir, policy)
-          values (${id}, ${auth.user.id}, ${params.teamId ?? null}, ${params.title}, ${agent}, ${resolved.model.name}, ${dir}, ${params.policy ? tx.json(params.policy) : null})`;
+          insert into sessions (id, user_id, team_id, title, agent, agent_id, agent_version, budget_cap_micros, model, workspace_dir, policy)
+          values (${id}, ${auth.user.id}, ${params.teamId ?? null}, ${params.title}, ${agent.name}, ${agent.defined?.id ?? null},
+                  ${agent.defined?.version ?? null}, ${spec?.maxBudgetPerSessionMicros ?? null}, ${resolved.model.name}, ${dir},
+                  ${ownPolicy ? tx.json(ownPolicy) : null})`;
         const issued = await deps.sessionKeys.issue(tx, actor, auth.user.id, id);
         await audit.record(tx, actor, {
           action: 'session.create',
           target: { type: 'session', id },
           payload: {
             title: params.title,
-            agent,
+            agent: agent.name,
+            agentId: agent.defined?.id ?? null,
+            agentVersion: agent.defined?.version ?? null,
             model: resolved.model.name,
             teamId: params.teamId ?? null,
             workspace: workspace.kind === 'git' ? { kind: 'git', url: workspace.url } : { kind: workspace.kind },
           },
         });
+        if (secretRefs.length > 0)
+          await audit.record(tx, actor, {
+            action: 'secret.use',
+            target: { type: 'session', id },
+            payload: { agentId: agent.defined?.id, agentVersion: agent.defined?.version, secrets: secretRefs },
+          });
         return issued.key;
       });
 
       try {
         const models = (await deps.providers.enabledModels()).map(toWorkspaceModel);
-        await writeHarnessConfig(dir, { gatewayUrl, key, models, model: toWorkspaceModel(resolved) });
+        const model = toWorkspaceModel(resolved);
+        const { providerId, modelId } = harnessModel(model);
+        const agentConfig = await writeSessionAgent({
+          dataDir: config.dataDir,
+          dir,
+          sessionId: id,
+          agent,
+          secretValues,
+          policy,
+          model: `${providerId}/${modelId}`,
+          controlPlaneUrl: gatewayUrl,
+          sessionKey: key,
+        });
+        await writeHarnessConfig(dir, { gatewayUrl, key, models, model, agent: agentConfig });
         const { harnessSessionId } = await harness.createSession({ directory: dir, title: params.title, permission: harnessRules(policy) });
         await sql.begin(async (tx) => {
           await tx`update sessions set harness_session_id = ${harnessSessionId}, updated_at = now() where id = ${id}`;
@@ -234,6 +273,7 @@ export function createSessionService(deps: SessionDeps) {
         throw new AppError('HARNESS_UNAVAILABLE', 'This session never started on the agent runtime. Create a new session.');
       const harness = requireHarness();
       await checkBudget(row.user_id);
+      if (row.budget_cap_micros !== null) await checkSessionCap(sql, row.id);
       const resolved = await resolveModel(row.model);
       const messageId = `prompt_${randomUUID()}`;
       await events.appendWith(
@@ -299,6 +339,7 @@ export function createSessionService(deps: SessionDeps) {
           });
         });
         await deps.harness?.dispose(row.workspace_dir).catch(() => {});
+        await removeSessionPrivate(config.dataDir, row.id).catch(() => {});
       }
       return repo.toSession((await repo.getSession(sql, row.id)) as repo.SessionRow);
     },

@@ -11,8 +11,8 @@ import { AppError } from '../errors.js';
  * every change, including files written by bash or by a build, which no tool event reports.
  */
 
-/** Folders that are never compared: version-control data, dependencies, and OpenCode's own config. */
-const SKIPPED_DIRS = new Set(['.git', 'node_modules', '.opencode']);
+/** Folders that are never compared: version-control data, dependencies, OpenCode's config, and agent skills we write. */
+const SKIPPED_DIRS = new Set(['.git', 'node_modules', '.opencode', '.switchboard']);
 /** The session's `opencode.json` is written by the control plane (it holds the session key). */
 const SKIPPED_ROOT_FILES = new Set(['opencode.json', 'opencode.jsonc']);
 /** A fingerprint stops here; more files than this in one workspace is a build tree, not a change set. */

@@ -27,10 +27,17 @@ export function harnessModel(model: WorkspaceModel): { providerId: string; model
 /**
  * The session's own OpenCode configuration: its only providers are the control plane's gateway,
  * reached with the session's key, so every model call is metered against the session's user.
+ * `agent` adds a defined agent's entries (`agent`, `instructions`, `mcp`).
  */
 export async function writeHarnessConfig(
   dir: string,
-  input: { gatewayUrl: string; key: string; models: WorkspaceModel[]; model: WorkspaceModel },
+  input: {
+    gatewayUrl: string;
+    key: string;
+    models: WorkspaceModel[];
+    model: WorkspaceModel;
+    agent?: { agent: Record<string, unknown>; instructions: string[]; mcp: Record<string, unknown> } | undefined;
+  },
 ) {
   const provider = (format: 'openai' | 'anthropic') => {
     const models = Object.fromEntries(
@@ -58,6 +65,7 @@ export async function writeHarnessConfig(
     share: 'disabled',
     autoupdate: false,
     permission: { external_directory: 'deny' },
+    ...input.agent,
   };
   const file = path.join(dir, 'opencode.json');
   await writeFile(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });

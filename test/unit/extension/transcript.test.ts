@@ -22,6 +22,8 @@ function session(overrides: Partial<Session> = {}): Session {
     teamId: null,
     title: 'Fix the flaky test',
     agent: 'build',
+    agentId: null,
+    agentVersion: null,
     model: 'sonnet',
     status: 'idle',
     lastSeq: 0,
