@@ -1,5 +1,6 @@
 import type { Budget, Session } from '@switchboard/protocol';
 import * as vscode from 'vscode';
+import { pickAgent } from './agents.js';
 import { budgetLine, formatDollars } from './budget-format.js';
 import type { ChatViews } from './chat/chat-views.js';
 import { SignInError, type TokenStore } from './client/auth.js';
@@ -20,6 +21,8 @@ export interface ActionDeps {
   settings: () => Settings;
   output: vscode.LogOutputChannel;
   lastEditor: () => vscode.TextEditor | undefined;
+  /** A budget refused the user's prompt up front (the error's `details.budget`). */
+  budgetRefused: (details: unknown) => void;
 }
 
 export interface NewSessionOptions {
@@ -27,6 +30,8 @@ export interface NewSessionOptions {
   /** `upload`: the folder's git files; `empty`: nothing. Asked when left out. */
   source?: 'upload' | 'empty';
   folder?: vscode.Uri;
+  /** A team agent's name (or the built-in `build`); asked when left out and agents exist. */
+  agent?: string;
   /** Show it in the chat sidebar (default true). */
   show?: boolean;
 }
@@ -56,6 +61,7 @@ export class Actions {
       return true;
     } catch (error) {
       const message = error instanceof SignInError ? error.message : `Sign-in failed: ${(error as Error).message}`;
+      this.deps.output.error(message);
       void vscode.window.showErrorMessage(message);
       return false;
     }
@@ -81,6 +87,8 @@ export class Actions {
       options.title ??
       (await vscode.window.showInputBox({ title: 'New agent session', prompt: 'A title for the session', value: suggested }));
     if (!title) return undefined;
+    const agent = options.agent ?? (await pickAgent(this.deps.client));
+    if (!agent) return undefined;
     let source = options.source;
     if (!source) {
       if (folder?.scheme !== 'file') source = 'empty';
@@ -112,7 +120,7 @@ export class Actions {
           workspace = { kind: 'upload', uploadId: upload.id };
         }
         progress.report({ message: 'Starting the agent…' });
-        return this.deps.client.request('session/create', { title, workspace });
+        return this.deps.client.request('session/create', { title, workspace, agent });
       },
     );
     if (folder) await this.deps.changes.rememberFolder(session.id, folder);
@@ -122,7 +130,13 @@ export class Actions {
   }
 
   async prompt(sessionId: string, text: string): Promise<void> {
-    await this.deps.client.request('session/prompt', { sessionId, text });
+    try {
+      await this.deps.client.request('session/prompt', { sessionId, text });
+    } catch (error) {
+      const failure = toRpcError(error);
+      if (failure.code === 'BUDGET_EXCEEDED') this.deps.budgetRefused(failure.details?.budget);
+      throw failure;
+    }
   }
 
   async abort(sessionId: string | undefined = this.deps.chat.currentSession): Promise<void> {

@@ -27,8 +27,31 @@ export interface StatusView {
   level: 'normal' | 'warning' | 'error';
 }
 
-/** The status-bar item: connection state first, then the tightest budget ("$12.40 / $50.00 this month"). */
-export function statusView(state: 'signed-out' | 'connecting' | 'connected' | 'reconnecting', budgets: readonly Budget[]): StatusView {
+/** The budget that last refused a call, as it was then; it stays in view until its limit or period changes. */
+export interface Refused {
+  budgetId: string;
+  limitMicros: number;
+  /** When it refused (ISO time); a refusal from an earlier period no longer counts. */
+  at: string;
+}
+
+export function stillRefusing(refused: Refused | undefined, budgets: readonly Budget[]): Budget | undefined {
+  if (!refused) return undefined;
+  const budget = budgets.find((item) => item.id === refused.budgetId);
+  if (!budget || budget.limitMicros !== refused.limitMicros) return undefined;
+  if (Date.parse(refused.at) < Date.parse(budget.periodStart)) return undefined;
+  return budget;
+}
+
+/**
+ * The status-bar item: connection state first, then the budget that refused the last call (until
+ * an admin raises it or its period rolls over), else the tightest one ("$12.40 / $50.00 this month").
+ */
+export function statusView(
+  state: 'signed-out' | 'connecting' | 'connected' | 'reconnecting',
+  budgets: readonly Budget[],
+  refused?: Refused,
+): StatusView {
   if (state === 'signed-out')
     return { text: '$(account) Switchboard: Sign In', tooltip: 'Sign in to your team’s Switchboard', level: 'normal' };
   if (state === 'connecting') return { text: '$(loading~spin) Switchboard', tooltip: 'Connecting to Switchboard…', level: 'normal' };
@@ -38,10 +61,14 @@ export function statusView(state: 'signed-out' | 'connecting' | 'connected' | 'r
       tooltip: 'Connection lost; reconnecting. Nothing is lost.',
       level: 'warning',
     };
-  const budget = tightestBudget(budgets);
+  const blocking = stillRefusing(refused, budgets);
+  const budget = blocking ?? tightestBudget(budgets);
   if (!budget) return { text: '$(pulse) Switchboard', tooltip: 'Connected. No budget limits apply to you.', level: 'normal' };
   const spent = budget.spentMicros + budget.reservedMicros;
-  const level = spent >= budget.limitMicros ? 'error' : spent * 100 >= budget.limitMicros * budget.softAlertPct ? 'warning' : 'normal';
-  const tooltip = budgets.map((item) => `${item.scope === 'team' ? 'Team' : 'Your'} ${item.period} budget: ${budgetLine(item)}`).join('\n');
+  const level =
+    blocking || spent >= budget.limitMicros ? 'error' : spent * 100 >= budget.limitMicros * budget.softAlertPct ? 'warning' : 'normal';
+  const lines = budgets.map((item) => `${item.scope === 'team' ? 'Team' : 'Your'} ${item.period} budget: ${budgetLine(item)}`);
+  if (blocking) lines.unshift(`This ${blocking.scope} budget refused the last model call. Ask an admin to raise it.`);
+  const tooltip = lines.join('\n');
   return { text: `$(pulse) ${budgetLine(budget)}`, tooltip, level };
 }

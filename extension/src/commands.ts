@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Actions } from './actions.js';
+import { openMemory } from './agents.js';
 import type { ChatViews } from './chat/chat-views.js';
 import type { SwitchboardClient } from './client/switchboard-client.js';
 import type { ChangesTracker } from './edits/changes-tracker.js';
@@ -32,6 +33,7 @@ export function commandTable(deps: CommandDeps): Record<string, Handler> {
     'switchboard.openSessionInEditor': (target?: string | { session?: { id: string } }) =>
       actions.openInEditor(typeof target === 'string' ? target : target?.session?.id),
     'switchboard.showBudget': () => actions.showBudget(),
+    'switchboard.openMemory': (agentId?: string) => openMemory(deps.client, typeof agentId === 'string' ? agentId : undefined),
     'switchboard.applyChanges': (sessionId?: string, paths?: string[]) =>
       actions.applyChanges(typeof sessionId === 'string' ? sessionId : undefined, Array.isArray(paths) ? paths : undefined),
     'switchboard.refreshSessions': () => deps.store.refresh(),

@@ -1,3 +1,4 @@
+import { BudgetRefusal } from '@switchboard/protocol';
 import * as vscode from 'vscode';
 import { Actions } from './actions.js';
 import { formatDollars, periodLabel } from './budget-format.js';
@@ -8,6 +9,7 @@ import { registerCommands } from './commands.js';
 import { readSettings, type Settings } from './config.js';
 import { AGENT_SCHEME, AgentDocuments } from './edits/agent-documents.js';
 import { ChangesTracker } from './edits/changes-tracker.js';
+import { MEMORY_SCHEME, MemoryFileSystem } from './memory/memory-fs.js';
 import { SessionStore } from './sessions/session-store.js';
 import { SessionsTree } from './sessions/sessions-tree.js';
 import { StatusBar } from './status-bar.js';
@@ -16,7 +18,14 @@ import { createTestApi, type SwitchboardApi } from './test-api.js';
 /** Wiring only: every part is built here and handed what it needs. */
 export async function activate(context: vscode.ExtensionContext): Promise<SwitchboardApi> {
   const output = vscode.window.createOutputChannel('Switchboard', { log: true });
-  let settings: Settings = readSettings((problem) => void vscode.window.showWarningMessage(problem));
+  let lastProblem = '';
+  const settings = (): Settings =>
+    readSettings((problem) => {
+      if (problem === lastProblem) return;
+      lastProblem = problem;
+      void vscode.window.showWarningMessage(problem);
+    });
+  let connectedUrl = '';
   const tokens = new TokenStore(context.secrets);
   const client = new SwitchboardClient(output);
   const store = new SessionStore(client, output);
@@ -29,7 +38,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
     if (!actions) throw new Error('Switchboard is still starting.');
     return actions;
   };
-  actions = new Actions({ client, tokens, store, changes, chat, settings: () => settings, output, lastEditor: () => lastEditor });
+  actions = new Actions({
+    client,
+    tokens,
+    store,
+    changes,
+    chat,
+    settings,
+    output,
+    lastEditor: () => lastEditor,
+    budgetRefused: (details) => budgetRefused(details, new Date().toISOString()),
+  });
   const tree = new SessionsTree(store, () => client.user?.id);
 
   const setContext = (key: string, value: boolean) => void vscode.commands.executeCommand('setContext', `switchboard.${key}`, value);
@@ -37,7 +56,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
     const token = await tokens.get();
     setContext('signedIn', Boolean(token));
     if (!token) return client.stop();
-    await client.start(settings.serverUrl, token);
+    connectedUrl = settings().serverUrl;
+    await client.start(() => settings().serverUrl, token);
   };
   const refreshBudget = async () => {
     try {
@@ -45,6 +65,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
     } catch (error) {
       output.warn(`Could not read budgets: ${(error as Error).message}`);
     }
+  };
+  const budgetRefused = (details: unknown, at: string) => {
+    const refusal = BudgetRefusal.safeParse(details);
+    if (!refusal.success) return;
+    statusBar.update({ refused: { budgetId: refusal.data.budgetId, limitMicros: refusal.data.limitMicros, at } });
+    void refreshBudget();
   };
   const runningContext = () => {
     const current = chat.currentSession;
@@ -65,6 +91,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, chat, { webviewOptions: { retainContextWhenHidden: false } }),
     vscode.window.registerTreeDataProvider('switchboard.sessions', tree),
     vscode.workspace.registerTextDocumentContentProvider(AGENT_SCHEME, new AgentDocuments(client)),
+    vscode.workspace.registerFileSystemProvider(MEMORY_SCHEME, new MemoryFileSystem(client), { isCaseSensitive: true }),
     ...registerCommands({ actions, client, store, chat, changes, output }),
     vscode.window.onDidChangeActiveTextEditor((editor) => {
       if (editor) lastEditor = editor;
@@ -72,13 +99,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
     tokens.onDidChange(() => void connect()),
     vscode.workspace.onDidChangeConfiguration((change) => {
       if (!change.affectsConfiguration('switchboard')) return;
-      const before = settings.serverUrl;
-      settings = readSettings((problem) => void vscode.window.showWarningMessage(problem));
-      if (settings.serverUrl !== before) void connect();
+      if (settings().serverUrl !== connectedUrl) void connect();
     }),
     client.onDidChangeState(({ state }) => statusBar.update({ state })),
     client.onDidConnect(() => void refreshBudget()),
     client.onBudgetUpdated(({ budgets }) => statusBar.update({ budgets })),
+    store.onEvents(({ events }) => {
+      for (const { event, at } of events) {
+        if (event.type === 'error' && event.code === 'BUDGET_EXCEEDED') budgetRefused(event.details?.budget, at);
+      }
+    }),
     client.onBudgetAlert((alert) => {
       const pct = alert.limitMicros === 0 ? 100 : Math.floor((alert.spentMicros * 100) / alert.limitMicros);
       void vscode.window
@@ -89,6 +119,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
         .then((choice) => {
           if (choice === 'Show Budget') void vscode.commands.executeCommand('switchboard.showBudget');
         });
+    }),
+    client.onScheduleRun((run) => {
+      void store.refresh();
+      if (run.status === 'skipped') return output.info(`Scheduled run "${run.scheduleName}" skipped: ${run.reason ?? ''}`);
+      const text =
+        run.status === 'succeeded'
+          ? `Scheduled run "${run.scheduleName}" finished.`
+          : `Scheduled run "${run.scheduleName}" failed: ${run.reason ?? 'see its session'}`;
+      const show = run.status === 'succeeded' ? vscode.window.showInformationMessage : vscode.window.showErrorMessage;
+      void show(text, ...(run.sessionId ? ['Open Session'] : [])).then((choice) => {
+        if (choice === 'Open Session' && run.sessionId) void vscode.commands.executeCommand('switchboard.openSession', run.sessionId);
+      });
     }),
     client.onUnauthorized(() => {
       setContext('signedIn', false);

@@ -1,12 +1,13 @@
 import type { Budget, ConnectionState } from '@switchboard/protocol';
 import * as vscode from 'vscode';
-import { statusView } from './budget-format.js';
+import { type Refused, statusView } from './budget-format.js';
 
 /** Connection state and the user's budget, bottom right; a click shows the budget in detail. */
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('switchboard.status', vscode.StatusBarAlignment.Right, 100);
   private state: ConnectionState = 'signed-out';
   private budgets: readonly Budget[] = [];
+  private refused: Refused | undefined;
 
   constructor() {
     this.item.name = 'Switchboard';
@@ -14,9 +15,10 @@ export class StatusBar implements vscode.Disposable {
     this.item.show();
   }
 
-  update(change: { state?: ConnectionState; budgets?: readonly Budget[] }): void {
+  update(change: { state?: ConnectionState; budgets?: readonly Budget[]; refused?: Refused }): void {
     if (change.state) this.state = change.state;
     if (change.budgets) this.budgets = change.budgets;
+    if (change.refused) this.refused = change.refused;
     this.render();
   }
 
@@ -25,7 +27,7 @@ export class StatusBar implements vscode.Disposable {
   }
 
   private render() {
-    const view = statusView(this.state, this.budgets);
+    const view = statusView(this.state, this.budgets, this.refused);
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
     this.item.command = this.state === 'signed-out' ? 'switchboard.signIn' : 'switchboard.showBudget';

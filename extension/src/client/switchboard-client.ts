@@ -9,6 +9,7 @@ import {
   type RpcResult,
   rpcRequests,
   rpcServerNotifications,
+  type ScheduleRunNotification,
   type SessionEventNotification,
 } from '@switchboard/protocol';
 import * as vscode from 'vscode';
@@ -32,6 +33,8 @@ export class RpcError extends Error {
     message: string,
     readonly code: ErrorCode | 'DISCONNECTED',
     readonly details?: Record<string, unknown>,
+    /** The JSON-RPC error code, e.g. -32601 when the server is older than the extension. */
+    readonly jsonrpcCode?: number,
   ) {
     super(message);
   }
@@ -42,7 +45,7 @@ export function toRpcError(error: unknown): RpcError {
   if (error instanceof ResponseError) {
     const data = (error.data ?? {}) as Record<string, unknown>;
     const code = ErrorCode.safeParse(data.code);
-    return new RpcError(error.message, code.success ? code.data : 'INTERNAL', data);
+    return new RpcError(error.message, code.success ? code.data : 'INTERNAL', data, error.code);
   }
   return new RpcError((error as Error)?.message ?? String(error), 'DISCONNECTED');
 }
@@ -74,6 +77,7 @@ export class SwitchboardClient implements vscode.Disposable {
   private readonly budgetUpdated = new vscode.EventEmitter<RpcResult<'budget/get'>>();
   private readonly budgetAlert = new vscode.EventEmitter<BudgetAlertNotification>();
   private readonly unauthorized = new vscode.EventEmitter<void>();
+  private readonly scheduleRun = new vscode.EventEmitter<ScheduleRunNotification>();
   readonly onDidChangeState = this.stateChanged.event;
   /** Fires after every (re)connect, once `initialize` completed: resubscribe here. */
   readonly onDidConnect = this.connected.event;
@@ -82,6 +86,8 @@ export class SwitchboardClient implements vscode.Disposable {
   readonly onBudgetUpdated = this.budgetUpdated.event;
   readonly onBudgetAlert = this.budgetAlert.event;
   readonly onUnauthorized = this.unauthorized.event;
+  /** One of the user's scheduled runs ended (or a slot was skipped). */
+  readonly onScheduleRun = this.scheduleRun.event;
   user: RpcInitializeResult['user'] | undefined;
 
   constructor(private readonly output: vscode.LogOutputChannel) {}
@@ -96,7 +102,8 @@ export class SwitchboardClient implements vscode.Disposable {
     this.stateChanged.fire(detail ? { state, detail } : { state });
   }
 
-  async start(serverUrl: string, token: string): Promise<void> {
+  /** Connects; the server URL is read again on every attempt, so a changed setting applies at the next reconnect. */
+  async start(serverUrl: () => string, token: string): Promise<void> {
     await this.stop();
     this.stopping = false;
     this.connectedOnce = false;
@@ -163,12 +170,17 @@ export class SwitchboardClient implements vscode.Disposable {
       'budget/alert',
       parsed('budget/alert', (alert: BudgetAlertNotification) => this.budgetAlert.fire(alert)),
     );
+    client.onNotification(
+      'schedule/run',
+      parsed('schedule/run', (run: ScheduleRunNotification) => this.scheduleRun.fire(run)),
+    );
   }
 
   /** Opens the WebSocket, retrying with backoff until it opens, the client stops, or the token is refused. */
-  private async transports(serverUrl: string, token: string): Promise<MessageTransports> {
+  private async transports(serverUrlOf: () => string, token: string): Promise<MessageTransports> {
     for (let attempt = 0; ; attempt += 1) {
       if (this.stopping) throw new Error('The Switchboard connection was stopped.');
+      const serverUrl = serverUrlOf();
       try {
         const socket = await openSocket(rpcUrl(serverUrl), token);
         socket.on('close', (code, reason) =>
@@ -248,6 +260,7 @@ export class SwitchboardClient implements vscode.Disposable {
       this.budgetUpdated,
       this.budgetAlert,
       this.unauthorized,
+      this.scheduleRun,
     ])
       emitter.dispose();
   }

@@ -39,6 +39,24 @@ describe('budget in the status bar', () => {
     expect(statusView('reconnecting', [budget({})]).text).toContain('offline');
     expect(statusView('signed-out', []).text).toContain('Sign In');
   });
+
+  it('keeps the budget that refused a call in view, until its limit is raised or its period rolls over', () => {
+    const month = budget({});
+    const day = budget({
+      id: '9f1c2a4e-8b7d-4c1a-9e2f-0a1b2c3d4e5f',
+      period: 'day',
+      limitMicros: 30_000,
+      spentMicros: 0,
+      periodStart: '2026-11-24T00:00:00.000Z',
+    });
+    const refused = { budgetId: day.id, limitMicros: 30_000, at: '2026-11-24T10:00:00.000Z' };
+    expect(statusView('connected', [month, day]).text).toBe('$(pulse) $12.40 / $50.00 this month');
+    const blocked = statusView('connected', [month, day], refused);
+    expect(blocked).toMatchObject({ text: '$(pulse) $0.00 / $0.03 this day', level: 'error' });
+    expect(blocked.tooltip).toContain('refused the last model call');
+    expect(statusView('connected', [month, { ...day, limitMicros: 1_000_000 }], refused).text).toBe('$(pulse) $12.40 / $50.00 this month');
+    expect(statusView('connected', [month, { ...day, periodStart: '2026-11-25T00:00:00.000Z' }], refused).level).toBe('normal');
+  });
 });
 
 describe('applying agent changes safely', () => {
