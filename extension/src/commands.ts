@@ -5,6 +5,7 @@ import type { ChatViews } from './chat/chat-views.js';
 import type { SwitchboardClient } from './client/switchboard-client.js';
 import type { ChangesTracker } from './edits/changes-tracker.js';
 import { runAgentOn } from './run-agent.js';
+import type { ScheduledRuns } from './schedules.js';
 import type { SessionStore } from './sessions/session-store.js';
 
 export interface CommandDeps {
@@ -14,6 +15,7 @@ export interface CommandDeps {
   chat: ChatViews;
   changes: ChangesTracker;
   output: vscode.LogOutputChannel;
+  schedules: ScheduledRuns;
 }
 
 type Handler = (...args: never[]) => unknown;
@@ -24,7 +26,7 @@ export function commandTable(deps: CommandDeps): Record<string, Handler> {
   return {
     'switchboard.signIn': (token?: string) => actions.signIn(typeof token === 'string' ? token : undefined),
     'switchboard.signOut': () => actions.signOut(),
-    'switchboard.newSession': (options?: { title?: string; source?: 'upload' | 'empty' }) =>
+    'switchboard.newSession': (options?: { title?: string; source?: 'upload' | 'empty'; agent?: string }) =>
       actions.newSession(typeof options === 'object' ? options : {}),
     'switchboard.runOnSelection': (request?: string) => runAgentOn('selection', deps, typeof request === 'string' ? request : undefined),
     'switchboard.runOnFile': (request?: string) => runAgentOn('file', deps, typeof request === 'string' ? request : undefined),
@@ -33,6 +35,7 @@ export function commandTable(deps: CommandDeps): Record<string, Handler> {
     'switchboard.openSessionInEditor': (target?: string | { session?: { id: string } }) =>
       actions.openInEditor(typeof target === 'string' ? target : target?.session?.id),
     'switchboard.showBudget': () => actions.showBudget(),
+    'switchboard.showSchedules': () => deps.schedules.show(),
     'switchboard.openMemory': (agentId?: string) => openMemory(deps.client, typeof agentId === 'string' ? agentId : undefined),
     'switchboard.applyChanges': (sessionId?: string, paths?: string[]) =>
       actions.applyChanges(typeof sessionId === 'string' ? sessionId : undefined, Array.isArray(paths) ? paths : undefined),

@@ -10,6 +10,7 @@ import { readSettings, type Settings } from './config.js';
 import { AGENT_SCHEME, AgentDocuments } from './edits/agent-documents.js';
 import { ChangesTracker } from './edits/changes-tracker.js';
 import { MEMORY_SCHEME, MemoryFileSystem } from './memory/memory-fs.js';
+import { ScheduledRuns } from './schedules.js';
 import { SessionStore } from './sessions/session-store.js';
 import { SessionsTree } from './sessions/sessions-tree.js';
 import { StatusBar } from './status-bar.js';
@@ -50,6 +51,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
     budgetRefused: (details) => budgetRefused(details, new Date().toISOString()),
   });
   const tree = new SessionsTree(store, () => client.user?.id);
+  const schedules = new ScheduledRuns(client, output, () => void store.refresh());
 
   const setContext = (key: string, value: boolean) => void vscode.commands.executeCommand('setContext', `switchboard.${key}`, value);
   const connect = async () => {
@@ -88,11 +90,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
     statusBar,
     chat,
     tree,
+    schedules,
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, chat, { webviewOptions: { retainContextWhenHidden: false } }),
     vscode.window.registerTreeDataProvider('switchboard.sessions', tree),
     vscode.workspace.registerTextDocumentContentProvider(AGENT_SCHEME, new AgentDocuments(client)),
     vscode.workspace.registerFileSystemProvider(MEMORY_SCHEME, new MemoryFileSystem(client), { isCaseSensitive: true }),
-    ...registerCommands({ actions, client, store, chat, changes, output }),
+    ...registerCommands({ actions, client, store, chat, changes, output, schedules }),
     vscode.window.onDidChangeActiveTextEditor((editor) => {
       if (editor) lastEditor = editor;
     }),
@@ -120,18 +123,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
           if (choice === 'Show Budget') void vscode.commands.executeCommand('switchboard.showBudget');
         });
     }),
-    client.onScheduleRun((run) => {
-      void store.refresh();
-      if (run.status === 'skipped') return output.info(`Scheduled run "${run.scheduleName}" skipped: ${run.reason ?? ''}`);
-      const text =
-        run.status === 'succeeded'
-          ? `Scheduled run "${run.scheduleName}" finished.`
-          : `Scheduled run "${run.scheduleName}" failed: ${run.reason ?? 'see its session'}`;
-      const show = run.status === 'succeeded' ? vscode.window.showInformationMessage : vscode.window.showErrorMessage;
-      void show(text, ...(run.sessionId ? ['Open Session'] : [])).then((choice) => {
-        if (choice === 'Open Session' && run.sessionId) void vscode.commands.executeCommand('switchboard.openSession', run.sessionId);
-      });
-    }),
     client.onUnauthorized(() => {
       setContext('signedIn', false);
       void vscode.window
@@ -146,7 +137,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
   );
   output.info('Switchboard extension activated');
   void connect();
-  return createTestApi({ client, store, chat, changes, statusBar });
+  return createTestApi({ client, store, chat, changes, statusBar, schedules });
 }
 
 export function deactivate(): void {}

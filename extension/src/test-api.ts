@@ -1,7 +1,8 @@
-import type { ChatChange, ConnectionState, Session, SessionEventNotification } from '@switchboard/protocol';
+import type { ChatChange, ConnectionState, ScheduleRunNotification, Session, SessionEventNotification } from '@switchboard/protocol';
 import type { ChatViews } from './chat/chat-views.js';
 import type { SwitchboardClient } from './client/switchboard-client.js';
 import type { ChangesTracker } from './edits/changes-tracker.js';
+import type { ScheduledRuns } from './schedules.js';
 import type { SessionStore } from './sessions/session-store.js';
 import type { StatusBar } from './status-bar.js';
 
@@ -16,6 +17,10 @@ export interface SwitchboardApi {
   session(sessionId: string): Session | undefined;
   transcript(sessionId: string): readonly SessionEventNotification[];
   changes(sessionId: string): readonly ChatChange[] | undefined;
+  /** Sessions in the Sessions tree (own and teams'). */
+  sessions(): readonly Session[];
+  /** Scheduled-run endings this window was told about. */
+  scheduleRuns(): readonly ScheduleRunNotification[];
 }
 
 export function createTestApi(parts: {
@@ -24,6 +29,7 @@ export function createTestApi(parts: {
   chat: ChatViews;
   changes: ChangesTracker;
   statusBar: StatusBar;
+  schedules: ScheduledRuns;
 }): SwitchboardApi {
   return {
     connectionState: () => parts.client.state,
@@ -32,5 +38,7 @@ export function createTestApi(parts: {
     session: (sessionId) => parts.store.get(sessionId),
     transcript: (sessionId) => parts.store.transcript(sessionId),
     changes: (sessionId) => parts.changes.get(sessionId)?.files,
+    sessions: () => parts.store.sessions(),
+    scheduleRuns: () => parts.schedules.received(),
   };
 }

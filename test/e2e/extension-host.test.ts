@@ -37,6 +37,8 @@ describe('the extension drives a real control plane from inside VS Code', () => 
   let browser: Browser | undefined;
   let proxy: TcpProxy | undefined;
   let user: { id: string; token: string };
+  let agent: { status: number; body: any };
+  let schedule: { status: number; body: any };
 
   beforeAll(async () => {
     [h, prepared, workspace] = await Promise.all([createAgentHarness(), prepareE2e(), gitWorkspace()]);
@@ -44,6 +46,23 @@ describe('the extension drives a real control plane from inside VS Code', () => 
     user = await h.createUser('member');
     const budget = await h.request(h.adminToken, 'PUT', `/api/v1/users/${user.id}/budgets/month`, { limitMicros: 5_000_000 });
     expect(budget.status).toBe(200);
+    agent = await h.request(h.adminToken, 'POST', '/api/v1/agents', {
+      name: 'reviewer',
+      description: 'Reviews changes against the team’s conventions',
+      systemPrompt: 'You review code. Be brief.',
+      memory: true,
+    });
+    expect(agent.status).toBe(201);
+    const note = await h.request(user.token, 'PUT', `/api/v1/agents/${agent.body.id}/memory/style`, { content: 'Tabs, not spaces.' });
+    expect(note.status).toBe(200);
+    schedule = await h.request(user.token, 'POST', '/api/v1/schedules', {
+      name: 'Nightly review',
+      agent: 'reviewer',
+      prompt: 'Say hello from the schedule',
+      cron: '0 3 * * *',
+      timeZone: 'Europe/Berlin',
+    });
+    expect(schedule.status).toBe(201);
     // The editor reaches the control plane through a proxy the suite can cut, to prove reconnects.
     proxy = await startTcpProxy(Number(new URL(h.baseUrl).port));
     server = await startCodeServer({
@@ -52,8 +71,12 @@ describe('the extension drives a real control plane from inside VS Code', () => 
       settings: { 'switchboard.serverUrl': proxy.url },
       env: {
         SWITCHBOARD_E2E_RUNNER: 'code-server',
-        SWITCHBOARD_E2E_FILES: 'session',
+        SWITCHBOARD_E2E_FILES: 'session,agents',
         SWITCHBOARD_E2E_TOKEN: user.token,
+        SWITCHBOARD_E2E_SERVER_URL: h.baseUrl,
+        SWITCHBOARD_E2E_AGENT_NAME: 'reviewer',
+        SWITCHBOARD_E2E_AGENT_ID: agent.body.id,
+        SWITCHBOARD_E2E_SCHEDULE_ID: schedule.body.id,
         SWITCHBOARD_E2E_CONTROL_URL: proxy.controlUrl,
       },
     });
@@ -68,7 +91,7 @@ describe('the extension drives a real control plane from inside VS Code', () => 
     if (workspace) await rm(workspace, { recursive: true, force: true });
   });
 
-  it('signs in, uploads the folder, runs the agent on a file and applies its edits (mocha suite in the extension host)', async () => {
+  it('signs in, uploads the folder, runs the agent on a file, applies its edits, uses team agents, memory and schedules (mocha suite in the extension host)', async () => {
     if (!server || !browser) throw new Error('setup failed');
     const run = await runExtensionHostTests({
       browser,
@@ -83,14 +106,19 @@ describe('the extension drives a real control plane from inside VS Code', () => 
       const shot = await screenshot(run.page, 'session-suite-failed').catch(() => 'none');
       throw new Error(`suite failed (exit ${run.exitCode}, screenshot ${shot}):\n${report}`);
     }
-    expect(summary.passed, report).toBeGreaterThanOrEqual(5);
+    expect(summary.passed, report).toBeGreaterThanOrEqual(8);
 
     // What the control plane saw: an upload of git's files (not the ignored build output), one
     // session of this user, and a prompt carrying the open file as context.
     const [upload] = await h.db.sql<{ files: number }[]>`select files from uploads where user_id = ${user.id}`;
     expect(upload?.files).toBe(3);
     const sessions = await h.db.sql<{ title: string }[]>`select title from sessions where user_id = ${user.id}`;
-    expect(sessions.map((row) => row.title)).toEqual(['E2E: edit app']);
+    expect(sessions.map((row) => row.title).sort()).toEqual(
+      ['E2E: edit app', 'E2E: reviewer', expect.stringMatching(/^Nightly review/)].sort(),
+    );
+    const [memory] = await h.db.sql<{ content: string }[]>`
+      select content from agent_memories where user_id = ${user.id} and key = 'conventions'`;
+    expect(memory?.content).toBe('Prefer small pull requests. Always.');
     const prompt = h.fake.requests.map((request) => lastUserText(request.body)).find((text) => text.includes('EDIT_APP'));
     expect(prompt).toContain('src/app.ts:\n```typescript\nexport const answer = 1;\n```');
     const actions = await h.db.sql<{ action: string }[]>`

@@ -47,6 +47,7 @@ describe('a session on a real control plane', function () {
     const session = await vscode.commands.executeCommand<{ id: string; title: string } | undefined>('switchboard.newSession', {
       title: 'E2E: edit app',
       source: 'upload',
+      agent: 'build',
     });
     assert.ok(session, 'no session was created (see the Switchboard log)');
     sessionId = session.id;
