@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
 import type { ApprovalPolicy, RpcParsedParams, Session } from '@switchboard/protocol';
 import type { AgentService } from '../agents/agent-service.js';
 import { secretNames } from '../agents/materialize.js';
@@ -11,7 +10,7 @@ import type { AuthContext } from '../auth/auth-plugin.js';
 import type { BudgetService } from '../budgets/budget-service.js';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/client.js';
-import { AppError, forbidden, notFound } from '../errors.js';
+import { AppError, forbidden } from '../errors.js';
 import { describeRefusal } from '../gateway/refusal.js';
 import type { SessionKeyService } from '../gateway/session-keys.js';
 import type { Harness } from '../harness/harness.js';
@@ -20,18 +19,14 @@ import type { ProviderService, ResolvedModel } from '../providers/provider-servi
 import type { SecretService } from '../secrets/secret-service.js';
 import type { EventStore } from './event-store.js';
 import { DEFAULT_POLICY, harnessRules } from './policy.js';
+import { sessionAccess } from './session-access.js';
 import * as repo from './session-repository.js';
 import type { UploadService } from './upload-service.js';
-import {
-  harnessModel,
-  seedFromGit,
-  seedFromUpload,
-  stripHarnessConfig,
-  type WorkspaceModel,
-  workspaceDir,
-  writeHarnessConfig,
-} from './workspace.js';
-import { fingerprint, listChanges, readWorkspaceFile, saveBaseline } from './workspace-changes.js';
+import { harnessModel, type WorkspaceModel, workspaceDir, writeHarnessConfig } from './workspace.js';
+import { listChanges, readWorkspaceFile } from './workspace-changes.js';
+import { seedWorkspace } from './workspace-seed.js';
+
+export { sessionAccess };
 
 export interface SessionDeps {
   sql: Sql;
@@ -54,26 +49,6 @@ export const toWorkspaceModel = ({ model, provider }: ResolvedModel): WorkspaceM
   contextLimit: model.context_limit,
   outputLimit: model.output_limit,
 });
-
-/** Who may do what: owners and admins write; members of a session's team read it; others do not see it. */
-export async function sessionAccess(
-  deps: Pick<SessionDeps, 'sql'>,
-  auth: AuthContext,
-  sessionId: string,
-  mode: 'read' | 'write',
-): Promise<repo.SessionRow> {
-  const row = await repo.getSession(deps.sql, sessionId);
-  if (!row) throw notFound('Session');
-  const { user } = auth;
-  if (user.role === 'admin' || row.user_id === user.id) {
-    if (mode === 'write' && user.role === 'viewer') throw forbidden('Viewers cannot run agents.');
-    return row;
-  }
-  const teammate = row.team_id !== null && (await repo.isTeamMember(deps.sql, row.team_id, user.id));
-  if (!teammate) throw notFound('Session');
-  if (mode === 'write') throw forbidden('This session belongs to a teammate: you can follow it, not drive it.');
-  return row;
-}
 
 export function createSessionService(deps: SessionDeps) {
   const { sql, audit, log, config, events } = deps;
@@ -146,25 +121,14 @@ export function createSessionService(deps: SessionDeps) {
       const id = randomUUID();
       const dir = workspaceDir(config.dataDir, id);
       const workspace = params.workspace ?? { kind: 'empty' as const };
-      try {
-        if (workspace.kind === 'git') {
-          await mkdir(workspaceDir(config.dataDir, ''), { recursive: true, mode: 0o700 });
-          await seedFromGit(dir, workspace, {
-            allowLocal: auth.user.role === 'admin',
-            maxBytes: config.uploadLimitBytes,
-            timeoutMs: 120_000,
-          });
-        } else if (workspace.kind === 'upload') {
-          await mkdir(dir, { recursive: true, mode: 0o700 });
-          await seedFromUpload(dir, await deps.uploads.claim(auth.user.id, workspace.uploadId));
-          await deps.uploads.release(workspace.uploadId);
-        } else await mkdir(dir, { recursive: true, mode: 0o700 });
-        await stripHarnessConfig(dir);
-        await saveBaseline(config.dataDir, id, await fingerprint(dir));
-      } catch (error) {
-        await rm(dir, { recursive: true, force: true });
-        throw error;
-      }
+      await seedWorkspace(dir, workspace, {
+        dataDir: config.dataDir,
+        sessionId: id,
+        allowLocal: auth.user.role === 'admin',
+        maxBytes: config.uploadLimitBytes,
+        claimUpload: async (uploadId) => deps.uploads.claim(auth.user.id, uploadId),
+        releaseUpload: (uploadId) => deps.uploads.release(uploadId),
+      });
 
       const key = await sql.begin(async (tx) => {
         await tx`
