@@ -1,14 +1,13 @@
-import type { BudgetRefusal, SessionEvent } from '@switchboard/protocol';
-import { describeSessionCap } from '../agents/session-budget.js';
+import type { SessionEvent } from '@switchboard/protocol';
 import type { Actor } from '../audit/actions.js';
 import type { AuthContext } from '../auth/auth-plugin.js';
 import { AppError } from '../errors.js';
-import { costOf } from '../gateway/pricing.js';
-import { describeRefusal } from '../gateway/refusal.js';
 import type { HarnessEvent } from '../harness/harness.js';
 import { DEFAULT_POLICY, decide, leavesWorkspace } from './policy.js';
+import { sessionAccess } from './session-access.js';
 import * as repo from './session-repository.js';
-import { type SessionDeps, sessionAccess } from './session-service.js';
+import type { SessionDeps } from './session-service.js';
+import { budgetReason, usageEvent } from './turn-costs.js';
 
 const SYSTEM_ACTOR: Actor = { type: 'system' };
 
@@ -156,17 +155,6 @@ export function createHarnessBridge(deps: SessionDeps) {
     );
   }
 
-  /** The gateway refused a call of this turn: people get the figures, from the refusal the gateway recorded. */
-  async function budgetReason(sessionId: string): Promise<{ message: string; details?: Record<string, unknown> }> {
-    const [row] = await sql<{ payload: { refusal?: BudgetRefusal; sessionCap?: { limitMicros: number; spentMicros: number } } }[]>`
-      select payload from audit_events where action = 'gateway.refused' and target_type = 'session' and target_id = ${sessionId}
-      order by id desc limit 1`;
-    const { refusal, sessionCap } = row?.payload ?? {};
-    if (sessionCap) return { message: describeSessionCap(sessionCap), details: { sessionBudget: sessionCap } };
-    if (!refusal) return { message: 'Budget reached for this period. Ask an admin to raise it.' };
-    return { message: describeRefusal(refusal), details: { budget: refusal } };
-  }
-
   /** Asks of a process that is gone can never be answered: close them so no client waits on them. */
   async function closePendingApprovals(reason: string): Promise<void> {
     for (const approval of await repo.pendingApprovals(sql)) {
@@ -223,49 +211,15 @@ export function createHarnessBridge(deps: SessionDeps) {
         return;
       }
       case 'usage': {
-        const resolved = await deps.providers.resolve(event.usage.model);
-        const prices = resolved
-          ? {
-              input: resolved.model.price_input,
-              output: resolved.model.price_output,
-              cacheRead: resolved.model.price_cache_read,
-              cacheWrite: resolved.model.price_cache_write,
-            }
-          : undefined;
-        const costMicros = prices
-          ? Number(
-              costOf(
-                {
-                  input: event.usage.input,
-                  output: event.usage.output + event.usage.reasoning,
-                  cacheRead: event.usage.cacheRead,
-                  cacheWrite: event.usage.cacheWrite,
-                },
-                prices,
-              ),
-            )
-          : 0;
-        void events
-          .append(owner.sessionId, [
-            {
-              type: 'usage',
-              messageId: event.usage.messageId,
-              model: event.usage.model,
-              inputTokens: event.usage.input,
-              outputTokens: event.usage.output,
-              reasoningTokens: event.usage.reasoning,
-              cacheReadTokens: event.usage.cacheRead,
-              cacheWriteTokens: event.usage.cacheWrite,
-              costMicros,
-            },
-          ])
+        void usageEvent(deps.providers, event.usage)
+          .then((usage) => events.append(owner.sessionId, [usage]))
           .catch(() => {});
         return;
       }
       case 'error': {
         const refused = event.statusCode === 402 && (event.responseBody ?? '').includes('BUDGET_EXCEEDED');
         if (refused) {
-          const { message, details } = await budgetReason(owner.sessionId);
+          const { message, details } = await budgetReason(sql, owner.sessionId);
           await events.append(owner.sessionId, [{ type: 'error', code: 'BUDGET_EXCEEDED', message, ...(details ? { details } : {}) }]);
           return;
         }
