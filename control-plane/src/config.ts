@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isTimeZone } from '@switchboard/protocol';
 import { z } from 'zod';
 
 const Port = z.coerce.number().int().min(0).max(65535);
@@ -123,15 +124,6 @@ export function decodeMasterKey(value: string): Buffer | undefined {
   const trimmed = value.trim();
   const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
   return bytes.length === 32 ? bytes : undefined;
-}
-
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export class ConfigError extends Error {

@@ -40,3 +40,13 @@ export const WorkspacePath = z
     'Must not contain empty, . or .. segments',
   );
 export type WorkspacePath = z.infer<typeof WorkspacePath>;
+
+/** Whether `value` names an IANA time zone this runtime knows (`UTC`, `Europe/Berlin`). */
+export function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}

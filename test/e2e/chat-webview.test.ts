@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Budget } from '@switchboard/protocol';
@@ -21,7 +20,7 @@ import {
 import { type CodeServer, keepLog, startCodeServer } from '../fixtures/code-server.js';
 import { e2eAgent } from '../fixtures/e2e-agent.js';
 import { type PreparedE2e, prepareE2e, REPO_DIR } from '../fixtures/e2e-prepare.js';
-import { makeTempDir } from '../fixtures/temp.js';
+import { gitWorkspace } from '../fixtures/e2e-workspace.js';
 
 /**
  * The chat webview driven through the real UI: palette commands, quick inputs, the status bar and
@@ -38,20 +37,6 @@ const SLOW_ANSWER = `${SLOW_PHRASE} `.repeat(40);
 /** Where the README's screenshots live; written only with SWITCHBOARD_UPDATE_SCREENSHOTS=1. */
 const DOCS_SCREENSHOTS = path.join(REPO_DIR, 'docs', 'screenshots');
 const TURN_TIMEOUT_MS = 60_000;
-
-/** A git repository with one committed file, so "Upload" has something to send. */
-async function gitWorkspace(): Promise<string> {
-  const dir = await makeTempDir('e2e-chat-repo');
-  await mkdir(path.join(dir, 'src'));
-  await writeFile(path.join(dir, 'src', 'app.ts'), 'export const answer = 1;\n');
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'pipe' });
-  git('init', '-q');
-  git('config', 'user.email', 'e2e@example.test');
-  git('config', 'user.name', 'E2E');
-  git('add', '.');
-  git('commit', '-qm', 'start');
-  return dir;
-}
 
 /** The extension's "Switchboard" output channel, as the extension host's log file holds it. */
 async function switchboardLog(server: CodeServer, lines = 60): Promise<string> {
@@ -136,7 +121,11 @@ describe('the chat webview, driven through the real UI', () => {
   const status = async (frame: FrameLocator) => frame.getByTestId('status').getAttribute('data-status');
 
   beforeAll(async () => {
-    [h, prepared, workspace] = await Promise.all([createAgentHarness(), prepareE2e(), gitWorkspace()]);
+    [h, prepared, workspace] = await Promise.all([
+      createAgentHarness(),
+      prepareE2e(),
+      gitWorkspace('e2e-chat-repo', { 'src/app.ts': 'export const answer = 1;\n' }),
+    ]);
     h.fake.setDefault(e2eAgent);
     user = await h.createUser('member');
     const month = await h.request(h.adminToken, 'PUT', `/api/v1/users/${user.id}/budgets/month`, { limitMicros: 5_000_000 });

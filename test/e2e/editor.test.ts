@@ -2,18 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Browser,
-  launchBrowser,
-  openWorkbench,
-  runCommand,
-  runExtensionHostTests,
-  screenshot,
-  statusBarItem,
-  webviewFrame,
-} from '../fixtures/browser.js';
-import { type CodeServer, keepLog, startCodeServer } from '../fixtures/code-server.js';
-import { type PreparedE2e, prepareE2e, REPO_DIR, suiteSummary } from '../fixtures/e2e-prepare.js';
+import { type Browser, launchBrowser, openWorkbench, runCommand, screenshot, statusBarItem, webviewFrame } from '../fixtures/browser.js';
+import { type CodeServer, startCodeServer } from '../fixtures/code-server.js';
+import { type PreparedE2e, prepareE2e, REPO_DIR } from '../fixtures/e2e-prepare.js';
+import { runSuiteOrThrow } from '../fixtures/e2e-workspace.js';
 import { makeTempDir } from '../fixtures/temp.js';
 
 describe('the extension inside a real VS Code (code-server)', () => {
@@ -44,20 +36,7 @@ describe('the extension inside a real VS Code (code-server)', () => {
 
   it('runs the mocha suite in the extension host, and every test passes', async () => {
     if (!server || !browser) throw new Error('setup failed');
-    const run = await runExtensionHostTests({
-      browser,
-      server,
-      extensionDevelopmentPath: prepared.extensionDevelopmentPath,
-      extensionTestsPath: prepared.suiteEntry,
-      timeoutMs: 240_000,
-    });
-    const summary = suiteSummary(run.log);
-    const report = `${run.log.join('\n')}\n--- code-server log:\n${server.logTail()}`;
-    if (run.exitCode !== 0 || !summary || summary.failed > 0) {
-      const shot = await screenshot(run.page, 'editor-suite-failed').catch(() => 'none');
-      const log = await keepLog(server.logFile, 'editor-code-server.log');
-      throw new Error(`suite failed (exit ${run.exitCode}; kept ${shot} and ${log}):\n${report}`);
-    }
+    const { summary, report } = await runSuiteOrThrow({ browser, server, prepared, name: 'editor' });
     expect(summary.passed, report).toBeGreaterThan(0);
     expect(summary.pending, report).toBe(0);
   }, 300_000);

@@ -1,33 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentHarness, createAgentHarness } from '../fixtures/agents.js';
-import { type Browser, launchBrowser, runExtensionHostTests, screenshot } from '../fixtures/browser.js';
+import { type Browser, launchBrowser } from '../fixtures/browser.js';
 import { type CodeServer, startCodeServer } from '../fixtures/code-server.js';
 import { e2eAgent } from '../fixtures/e2e-agent.js';
-import { type PreparedE2e, prepareE2e, suiteSummary } from '../fixtures/e2e-prepare.js';
+import { type PreparedE2e, prepareE2e } from '../fixtures/e2e-prepare.js';
+import { gitWorkspace, runSuiteOrThrow } from '../fixtures/e2e-workspace.js';
 import { startTcpProxy, type TcpProxy } from '../fixtures/tcp-proxy.js';
-import { makeTempDir } from '../fixtures/temp.js';
 import { lastUserText } from '../fixtures/turns.js';
-
-/** A git repository like an engineer's checkout: one committed file and one new, unignored one. */
-async function gitWorkspace(): Promise<string> {
-  const dir = await makeTempDir('e2e-repo');
-  await mkdir(path.join(dir, 'src'));
-  await writeFile(path.join(dir, 'src', 'app.ts'), 'export const answer = 1;\n');
-  await writeFile(path.join(dir, '.gitignore'), 'build/\n');
-  await mkdir(path.join(dir, 'build'));
-  await writeFile(path.join(dir, 'build', 'out.js'), 'ignored();\n');
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'pipe' });
-  git('init', '-q');
-  git('config', 'user.email', 'e2e@example.test');
-  git('config', 'user.name', 'E2E');
-  git('add', '.');
-  git('commit', '-qm', 'start');
-  await writeFile(path.join(dir, 'src', 'new-file.ts'), 'export const fresh = true;\n');
-  return dir;
-}
 
 describe('the extension drives a real control plane from inside VS Code', () => {
   let h: AgentHarness;
@@ -41,7 +21,15 @@ describe('the extension drives a real control plane from inside VS Code', () => 
   let schedule: { status: number; body: any };
 
   beforeAll(async () => {
-    [h, prepared, workspace] = await Promise.all([createAgentHarness(), prepareE2e(), gitWorkspace()]);
+    [h, prepared, workspace] = await Promise.all([
+      createAgentHarness(),
+      prepareE2e(),
+      gitWorkspace(
+        'e2e-repo',
+        { 'src/app.ts': 'export const answer = 1;\n', '.gitignore': 'build/\n', 'build/out.js': 'ignored();\n' },
+        { 'src/new-file.ts': 'export const fresh = true;\n' },
+      ),
+    ]);
     h.fake.setDefault(e2eAgent);
     user = await h.createUser('member');
     const budget = await h.request(h.adminToken, 'PUT', `/api/v1/users/${user.id}/budgets/month`, { limitMicros: 5_000_000 });
@@ -93,19 +81,7 @@ describe('the extension drives a real control plane from inside VS Code', () => 
 
   it('signs in, uploads the folder, runs the agent on a file, applies its edits, uses team agents, memory and schedules (mocha suite in the extension host)', async () => {
     if (!server || !browser) throw new Error('setup failed');
-    const run = await runExtensionHostTests({
-      browser,
-      server,
-      extensionDevelopmentPath: prepared.extensionDevelopmentPath,
-      extensionTestsPath: prepared.suiteEntry,
-      timeoutMs: 240_000,
-    });
-    const summary = suiteSummary(run.log);
-    const report = `${run.log.join('\n')}\n--- code-server log:\n${server.logTail()}`;
-    if (run.exitCode !== 0 || !summary || summary.failed > 0) {
-      const shot = await screenshot(run.page, 'session-suite-failed').catch(() => 'none');
-      throw new Error(`suite failed (exit ${run.exitCode}, screenshot ${shot}):\n${report}`);
-    }
+    const { summary, report } = await runSuiteOrThrow({ browser, server, prepared, name: 'session' });
     expect(summary.passed, report).toBeGreaterThanOrEqual(8);
 
     // What the control plane saw: an upload of git's files (not the ignored build output), one

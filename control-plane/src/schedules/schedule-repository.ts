@@ -42,21 +42,7 @@ export interface RunRow {
 }
 
 /** The columns a create or an update sets (the rest are ids and timestamps). */
-export interface ScheduleFields {
-  name: string;
-  owner_id: string;
-  team_id: string | null;
-  agent: string;
-  agent_id: string | null;
-  model: string | null;
-  prompt: string;
-  workspace: ScheduleWorkspace;
-  policy: SchedulePolicy | null;
-  cron: string;
-  time_zone: string;
-  enabled: boolean;
-  next_run_at: Date | null;
-}
+export type ScheduleFields = Omit<ScheduleRow, 'id' | 'created_at' | 'updated_at'>;
 
 export function toRun(row: RunRow): ScheduleRun {
   return {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, Timestamp } from '../common.js';
+import { Id, isTimeZone, Timestamp } from '../common.js';
 
 const NICKNAMES = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@hourly'];
 
@@ -154,12 +154,3 @@ export const ScheduleRunNotification = z.object({
   finishedAt: Timestamp,
 });
 export type ScheduleRunNotification = z.infer<typeof ScheduleRunNotification>;
-
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
