@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { SessionEvent } from '@switchboard/protocol';
 import type { Actor } from '../audit/actions.js';
 import type { AuthContext } from '../auth/auth-plugin.js';
@@ -8,6 +9,7 @@ import { sessionAccess } from './session-access.js';
 import * as repo from './session-repository.js';
 import type { SessionDeps } from './session-service.js';
 import { budgetReason, usageEvent } from './turn-costs.js';
+import { workspaceDir } from './workspace.js';
 
 const SYSTEM_ACTOR: Actor = { type: 'system' };
 
@@ -37,6 +39,9 @@ export function createHarnessBridge(deps: SessionDeps) {
   }
 
   const timeoutMs = () => deps.config.approvalTimeoutS * 1000;
+  // Another control plane may share the database: a restart here only touches the sessions whose
+  // workspaces (and turns) live on this one's harness.
+  const workspacesRoot = `${workspaceDir(deps.config.dataDir, '')}${path.sep}`;
 
   function arm(approvalId: string, sessionId: string, expiresAt: Date) {
     clearTimeout(timers.get(approvalId));
@@ -157,7 +162,7 @@ export function createHarnessBridge(deps: SessionDeps) {
 
   /** Asks of a process that is gone can never be answered: close them so no client waits on them. */
   async function closePendingApprovals(reason: string): Promise<void> {
-    for (const approval of await repo.pendingApprovals(sql)) {
+    for (const approval of await repo.pendingApprovals(sql, workspacesRoot)) {
       const decided = await repo.decideApproval(sql, approval.id, 'expired', 'system', null);
       if (!decided) continue;
       clearTimeout(timers.get(approval.id));
@@ -263,8 +268,7 @@ export function createHarnessBridge(deps: SessionDeps) {
     /** After a restart the old process's asks are gone: close them, and end turns that were running. */
     async reconcile(): Promise<void> {
       await closePendingApprovals('The control plane restarted.');
-      const running = await sql<{ id: string }[]>`select id from sessions where status in ('busy', 'retry')`;
-      for (const { id } of running) {
+      for (const { id } of await repo.runningSessions(sql, workspacesRoot)) {
         await events.append(id, [
           {
             type: 'error',

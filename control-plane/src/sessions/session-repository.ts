@@ -105,6 +105,16 @@ export async function decideApproval(
   return row;
 }
 
-export function pendingApprovals(sql: Queryable): Promise<ApprovalRow[]> {
-  return sql<ApprovalRow[]>`select * from approvals where status = 'pending' order by expires_at`;
+/** Pending asks of the sessions whose workspaces live under `workspacesRoot` (this control plane's own). */
+export function pendingApprovals(sql: Queryable, workspacesRoot: string): Promise<ApprovalRow[]> {
+  return sql<ApprovalRow[]>`
+    select a.* from approvals a join sessions s on s.id = a.session_id
+    where a.status = 'pending' and starts_with(s.workspace_dir, ${workspacesRoot})
+    order by a.expires_at`;
+}
+
+/** Sessions of this control plane (by workspace location) that were running a turn. */
+export function runningSessions(sql: Queryable, workspacesRoot: string): Promise<{ id: string }[]> {
+  return sql<{ id: string }[]>`
+    select id from sessions where status in ('busy', 'retry') and starts_with(workspace_dir, ${workspacesRoot})`;
 }
