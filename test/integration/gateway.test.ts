@@ -187,6 +187,29 @@ describe('refusals and errors in the caller’s own format', () => {
     expect(row!.cost_micros).toBeGreaterThan(0n);
   });
 
+  it('charges a caller who hangs up for the input bound and the text streamed so far, not the whole reservation', async () => {
+    const user = await g.createUser('member');
+    g.fake.script({ text: 'word '.repeat(200), chunks: 200, chunkDelayMs: 10 });
+    const controller = new AbortController();
+    const response = await fetch(`${g.baseUrl}/gateway/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-test', stream: true, messages: [{ role: 'user', content: 'talk' }] }),
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    let received = '';
+    while ((received.match(/"content"/g) ?? []).length < 20) received += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    await expect.poll(async () => (await usageRows(g, user.id)).length, { timeout: 10_000 }).toBe(1);
+    const [row] = await usageRows(g, user.id);
+    expect(row).toMatchObject({ outcome: 'client_aborted', usage_reported: false });
+    // Charged for at most the input bound plus the deltas it carried (≈ 5 bytes each + one token per
+    // event), well under the reservation for 4096 output tokens, and never zero.
+    expect(row!.cost_micros).toBeGreaterThan(0n);
+    expect(row!.cost_micros).toBeLessThan(row!.reserved_micros / 4n);
+  });
+
   it('charges the reservation, never zero, when a finished stream reports no usage', async () => {
     const user = await g.createUser('member');
     g.fake.script({ text: 'No usage here.', omitUsage: true });

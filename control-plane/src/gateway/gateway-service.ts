@@ -272,7 +272,7 @@ async function stream(
   // pays at most for the input and the output it was sent.
   let cost = context.reservation.amount;
   if (complete && usage) cost = costOf(usage, context.prices);
-  else if (clientGone) cost = minBig(cost, worstCaseCost(context.inputBound, meter.dataBytes, context.prices));
+  else if (clientGone) cost = minBig(cost, worstCaseCost(context.inputBound, meter.outputTokensBound, context.prices));
   const outcome = complete ? 'ok' : clientGone ? 'client_aborted' : 'broken_stream';
   await context.finish({ usage, cost, outcome, status: upstream.statusCode });
   if (!res.destroyed) res.end();

@@ -18,22 +18,30 @@ export function createStreamMeter(format: WireFormat) {
   let usage: TokenUsage | undefined;
   let finished = false;
   let upstreamError = false;
-  let dataBytes = 0;
+  let outputBound = 0;
+  // A stream cut short reports no usage; what it generated so far is bounded by the text it carried.
+  const countOutput = (json: unknown) => {
+    outputBound += 1 + generatedBytes(json);
+  };
 
   const onData = (data: string) => {
-    dataBytes += data.length;
     if (format === 'openai') {
       if (data === '[DONE]') {
         finished = true;
         return;
       }
-      if (!data.includes('"usage"') && !data.includes('"error"')) return;
-      const json = parse(data) as { usage?: unknown; error?: unknown } | undefined;
+      const json = parse(data) as { usage?: unknown; error?: unknown; choices?: unknown } | undefined;
+      if (json === undefined) outputBound += Buffer.byteLength(data);
+      else countOutput(json.choices);
       if (json?.error) upstreamError = true;
       if (json?.usage) usage = openAIUsage(json.usage) ?? usage;
       return;
     }
-    if (event === 'message_start') {
+    if (event === 'content_block_delta' || event === 'content_block_start') {
+      const json = parse(data) as { delta?: unknown; content_block?: unknown } | undefined;
+      if (json === undefined) outputBound += Buffer.byteLength(data);
+      else countOutput(json.delta ?? json.content_block);
+    } else if (event === 'message_start') {
       const json = parse(data) as { message?: { usage?: unknown } } | undefined;
       if (json?.message?.usage) usage = anthropicUsage(json.message.usage, usage);
     } else if (event === 'message_delta') {
@@ -81,11 +89,22 @@ export function createStreamMeter(format: WireFormat) {
     get upstreamError() {
       return upstreamError;
     },
-    /** Characters of event data seen: more than the tokens they carry, so a bound on output so far. */
-    get dataBytes() {
-      return dataBytes;
+    /**
+     * An upper bound on the output tokens streamed so far: the UTF-8 bytes of every generated string
+     * (text, reasoning, tool names and arguments), plus one token per event for what framing it hides.
+     */
+    get outputTokensBound() {
+      return outputBound;
     },
   };
+}
+
+/** UTF-8 bytes of every string inside a delta (keys excluded): generated text, reasoning, tool calls. */
+function generatedBytes(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + generatedBytes(item), 0);
+  if (value && typeof value === 'object') return Object.values(value).reduce((sum: number, item) => sum + generatedBytes(item), 0);
+  return 0;
 }
 
 function parse(data: string): unknown {

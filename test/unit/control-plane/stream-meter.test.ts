@@ -29,7 +29,31 @@ describe('stream meter', () => {
     feedAll(meter, openai.slice(0, 80), 5);
     expect(meter.finished).toBe(false);
     expect(meter.usage).toBeUndefined();
-    expect(meter.dataBytes).toBeGreaterThan(0);
+    expect(meter.outputTokensBound).toBeGreaterThan(0);
+  });
+
+  it('bounds the output of a cut stream by the text it carried, not by its framing', () => {
+    const deltas = Array.from(
+      { length: 50 },
+      (_, i) =>
+        `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"w${i % 10} "}}]}`,
+    );
+    const meter = createStreamMeter('openai');
+    feedAll(meter, `${deltas.join('\n\n')}\n\n`, 13);
+    // 50 deltas of 3 bytes each, plus one token per event: far below the ~7 KB of event data.
+    expect(meter.outputTokensBound).toBe(50 * 3 + 50);
+    const tool = createStreamMeter('anthropic');
+    feedAll(
+      tool,
+      [
+        'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t1","name":"bash","input":{}}}',
+        'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\\"command\\":\\"ls\\"}"}}',
+        '',
+      ].join('\n\n'),
+      7,
+    );
+    expect(tool.outputTokensBound).toBeGreaterThanOrEqual('bash'.length + '{"command":"ls"}'.length);
+    expect(tool.outputTokensBound).toBeLessThan(80);
   });
 
   it('combines Anthropic usage from message_start and message_delta', () => {
