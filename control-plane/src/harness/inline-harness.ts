@@ -23,6 +23,8 @@ export interface InlineHarnessOptions {
   maxRssBytes?: number;
   recycleGraceMs?: number;
   memoryCheckMs?: number;
+  /** A fresh process may already sit above a low limit: never recycle for memory more often than this. */
+  minRecycleIntervalMs?: number;
 }
 
 const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
@@ -53,6 +55,8 @@ export function createInlineHarness(
   let restartTimer: NodeJS.Timeout | null = null;
   let memoryTimer: NodeJS.Timeout | null = null;
   let overLimitSince: number | null = null;
+  let lastRecycleAt = 0;
+  let warnedLowLimit = false;
   let ready: Promise<void> | null = null;
 
   const emit = (event: HarnessEvent) => emitter.emit('event', event);
@@ -186,6 +190,16 @@ export function createInlineHarness(
       return;
     }
     overLimitSince ??= Date.now();
+    if (Date.now() - lastRecycleAt < (options.minRecycleIntervalMs ?? 10 * 60_000)) {
+      if (!warnedLowLimit) {
+        warnedLowLimit = true;
+        log.warn(
+          { rssMiB: Math.round(lastRss / 1048576), limitMiB: Math.round(options.maxRssBytes / 1048576) },
+          'the harness is above its memory limit right after a recycle; the limit may be below what OpenCode needs (raise SWITCHBOARD_HARNESS_MAX_RSS_MB)',
+        );
+      }
+      return;
+    }
     const graceOver = Date.now() - overLimitSince > (options.recycleGraceMs ?? 10 * 60_000);
     if (busy.size === 0 || graceOver) await harness.recycle(`resident memory ${Math.round(lastRss / 1048576)} MiB above the limit`);
   }
@@ -234,6 +248,7 @@ export function createInlineHarness(
     },
     async recycle(reason: string) {
       log.warn({ reason }, 'recycling the harness process');
+      lastRecycleAt = Date.now();
       stopping = true;
       await stopProcess();
       stopping = false;
