@@ -92,6 +92,17 @@ describe('a session on a real control plane', function () {
     const left = vscode.Uri.file(path.join(folder(), 'notes.md'));
     assert.equal((await vscode.workspace.openTextDocument(left)).getText(), 'my own notes\n');
   });
+
+  it('opens the same session in an editor tab, next to the sidebar chat', async () => {
+    await vscode.commands.executeCommand('switchboard.openSessionInEditor', sessionId);
+    const tab = await waitFor('the chat tab', () =>
+      vscode.window.tabGroups.all
+        .flatMap((group) => group.tabs)
+        .find((item) => item.input instanceof vscode.TabInputWebview && item.label === 'Agent: E2E: edit app'),
+    );
+    assert.ok((tab.input as vscode.TabInputWebview).viewType.endsWith('switchboard.chatPanel'));
+    await vscode.window.tabGroups.close(tab);
+  });
 });
 
 describe('a network outage in the middle of a turn', function () {
