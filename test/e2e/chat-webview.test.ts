@@ -264,6 +264,28 @@ describe('the chat webview, driven through the real UI', () => {
     expect(await statusBarFollowsServer()).not.toBe('$0.00 / $5.00 this month');
   }, 120_000);
 
+  it('shows the agent’s question with its options; the chosen answer reaches the agent', async () => {
+    const frame = await chat();
+    await send(frame, 'QUESTION about the button');
+    const turn = turnOf(frame, 'QUESTION about the button');
+    const card = turn.getByTestId('question-card');
+    await card.waitFor({ state: 'visible', timeout: TURN_TIMEOUT_MS });
+    expect(await card.getAttribute('data-state')).toBe('pending');
+    expect(await card.textContent()).toContain('Which colour should the button be?');
+    expect(await card.getByTestId('question-submit').isEnabled()).toBe(false);
+    await card.getByLabel(/Blue/).check();
+    await card.getByTestId('question-submit').click();
+    await expect.poll(() => card.getAttribute('data-state'), { timeout: 30_000 }).toBe('answered');
+    await expect
+      .poll(async () => (await turn.getByTestId('assistant-text').allTextContents()).join('\n'), { timeout: TURN_TIMEOUT_MS })
+      .toContain('Blue it is');
+    await expect.poll(() => status(frame), { timeout: TURN_TIMEOUT_MS }).toBe('idle');
+    await shot('chat-question');
+    const [approval] = await h.db.sql<{ status: string; decided_by: string }[]>`
+      select status, decided_by from approvals where session_id = ${sessionId} and kind = 'question'`;
+    expect(approval).toEqual({ status: 'answered', decided_by: 'user' });
+  }, 120_000);
+
   it('stops a slow answer with Escape, long before it would have ended', async () => {
     const frame = await chat();
     const sentAt = Date.now();
