@@ -31,6 +31,12 @@ export function summarizeToolInput(input: unknown, max = 80): string {
   if (typeof input === 'string') return clip(oneLine(input), max);
   if (typeof input !== 'object') return clip(String(input), max);
   const record = input as Record<string, unknown>;
+  // OpenCode's question tool: show what it asks, not its JSON.
+  const questions = record.questions;
+  if (Array.isArray(questions) && typeof questions[0]?.question === 'string') {
+    const more = questions.length > 1 ? ` (+${questions.length - 1} more)` : '';
+    return clip(`${oneLine(questions[0].question)}${more}`, max);
+  }
   for (const key of SUMMARY_KEYS) {
     const value = record[key];
     if (typeof value === 'string' && value.trim()) return clip(oneLine(value), max);

@@ -28,6 +28,8 @@ describe('chat formatting', () => {
   it('summarizes tool input by its most telling field', () => {
     expect(summarizeToolInput({ command: 'npm   test\n--watch', description: 'Run tests' })).toBe('npm test --watch');
     expect(summarizeToolInput({ filePath: 'src/app.ts', oldString: 'a' })).toBe('src/app.ts');
+    expect(summarizeToolInput({ questions: [{ header: 'Colour', question: 'Which colour?', options: [] }] })).toBe('Which colour?');
+    expect(summarizeToolInput({ questions: [{ question: 'A?' }, { question: 'B?' }] })).toBe('A? (+1 more)');
     expect(summarizeToolInput({ todos: [1] })).toBe('{"todos":[1]}');
     expect(summarizeToolInput(undefined)).toBe('');
     expect(summarizeToolInput({ command: 'x'.repeat(200) })).toHaveLength(80);
