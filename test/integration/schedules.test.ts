@@ -1,70 +1,13 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { ScheduleRunNotification } from '@switchboard/protocol';
-import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { buildApp } from '../../control-plane/src/app.js';
-import { loadConfig } from '../../control-plane/src/config.js';
 import { approvalReason } from '../../control-plane/src/schedules/run-policy.js';
 import { useAgentHarness } from '../fixtures/agents.js';
-import { quietLogger } from '../fixtures/database.js';
-import type { RpcClient } from '../fixtures/rpc-client.js';
-import { makeTempDir } from '../fixtures/temp.js';
+import { notices, type RunRow, SCHEDULE_ENV, scheduleHelpers, until } from '../fixtures/schedules.js';
 import { lastUserText } from '../fixtures/turns.js';
 
-/** Both control planes must open the same vault: the providers' keys are sealed under this key. */
-const MASTER_KEY = 'a1'.repeat(32);
-const ENV = { SWITCHBOARD_SCHEDULE_MIN_INTERVAL_S: '1', SWITCHBOARD_MASTER_KEY: MASTER_KEY, SWITCHBOARD_APPROVAL_TIMEOUT_S: '5' };
-const suite = useAgentHarness(ENV);
-const sql = () => suite.h.db.sql;
-
-interface RunRow {
-  id: string;
-  schedule_id: string;
-  scheduled_for: Date;
-  trigger: string;
-  status: string;
-  reason: string | null;
-  session_id: string | null;
-  runner: string | null;
-  started_at: Date;
-  finished_at: Date | null;
-}
-
-async function until<T>(read: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-const runsOf = (scheduleId: string) =>
-  sql()<RunRow[]>`select * from schedule_runs where schedule_id = ${scheduleId} order by scheduled_for, id`;
-
-async function createSchedule(token: string, body: Record<string, unknown>): Promise<{ id: string; nextRunAt: string | null }> {
-  const response = await suite.h.request(token, 'POST', '/api/v1/schedules', { prompt: 'Say hello', ...body });
-  if (response.status !== 201) throw new Error(`schedule create failed: ${JSON.stringify(response.body)}`);
-  return response.body;
-}
-
-/** Disables a schedule and waits until none of its runs is still going, so nothing leaks into the next test. */
-async function stop(scheduleId: string) {
-  await sql()`update schedules set enabled = false, next_run_at = null where id = ${scheduleId}`;
-  await until(async () => (await runsOf(scheduleId)).every((run) => run.status !== 'running'), 60_000, 'runs to end');
-}
-
-function notices(rpc: RpcClient): ScheduleRunNotification[] {
-  const received: ScheduleRunNotification[] = [];
-  rpc.connection.onNotification('schedule/run', (notice: ScheduleRunNotification) => {
-    received.push(notice);
-  });
-  return received;
-}
+const suite = useAgentHarness(SCHEDULE_ENV);
+const { sql, runsOf, createSchedule, stop } = scheduleHelpers(suite);
 
 describe('a schedule fires on time', () => {
   it('runs as a normal session of the owner, audited, and tells the owner’s editor', async () => {
@@ -131,80 +74,6 @@ describe('a schedule fires on time', () => {
   }, 60_000);
 });
 
-describe('two control planes on one database', () => {
-  async function secondControlPlane(): Promise<{ app: FastifyInstance; close(): Promise<void> }> {
-    const dataDir = await makeTempDir('second-cp');
-    const config = loadConfig({
-      ...ENV,
-      SWITCHBOARD_DATA_DIR: dataDir,
-      SWITCHBOARD_HARNESS: 'inline',
-      SWITCHBOARD_DEFAULT_MODEL: 'sb-coder',
-    });
-    const db = suite.h.db.connectAgain(5);
-    const app = await buildApp({ config, sql: db, logger: quietLogger() });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    await app.startAgents(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
-    return {
-      app,
-      async close() {
-        await app.close();
-        await db.end({ timeout: 5 });
-        await rm(dataDir, { recursive: true, force: true });
-      },
-    };
-  }
-
-  it('fires each slot exactly once; the other process never starts a session for a claimed slot', async () => {
-    const second = await secondControlPlane();
-    try {
-      const owner = await suite.h.createUser('member');
-      const rpc = await suite.client(owner.token);
-      const heard = notices(rpc);
-      const schedule = await createSchedule(owner.token, { name: 'Shared database', cron: '*/2 * * * * *', timeZone: 'UTC' });
-      await until(async () => (await runsOf(schedule.id)).length >= 6, 30_000, 'six slots');
-      await stop(schedule.id);
-
-      const runs = await runsOf(schedule.id);
-      const slots = runs.map((run) => run.scheduled_for.getTime());
-      expect(new Set(slots).size).toBe(runs.length);
-      for (const slot of slots) expect(slot % 2000).toBe(0);
-      const runners = new Set(runs.map((run) => run.runner));
-      expect([...runners].every((id) => id === suite.h.app.scheduleRunner.runnerId || id === second.app.scheduleRunner.runnerId)).toBe(
-        true,
-      );
-
-      const started = runs.filter((run) => run.session_id !== null);
-      expect(started.length).toBeGreaterThan(0);
-      expect(runs.filter((run) => run.status !== 'skipped').every((run) => run.session_id !== null)).toBe(true);
-      const sessions = await sql()`select id from sessions where user_id = ${owner.id}`;
-      expect(sessions.map((row) => row.id).sort()).toEqual(started.map((run) => run.session_id).sort());
-      const [created] = await sql()`
-        select count(*)::int as n from audit_events where action = 'session.create' and actor_id = ${owner.id}`;
-      expect(created?.n).toBe(started.length);
-      const [ended] = await sql()`
-        select count(*)::int as n from audit_events where action = 'schedule.run' and target_id = ${schedule.id}`;
-      expect(ended?.n).toBe(runs.length);
-
-      // The owner's editor is connected to the first process and hears of every run, whichever process ran it.
-      await until(async () => heard.length === runs.length, 5_000, 'a notification per run');
-      expect(heard.map((notice) => notice.runId).sort()).toEqual(runs.map((run) => run.id).sort());
-
-      const page1 = await suite.h.request(owner.token, 'GET', `/api/v1/schedules/${schedule.id}/runs?limit=4`);
-      expect(page1.body.items).toHaveLength(4);
-      const page2 = await suite.h.request(
-        owner.token,
-        'GET',
-        `/api/v1/schedules/${schedule.id}/runs?limit=4&cursor=${encodeURIComponent(page1.body.nextCursor)}`,
-      );
-      const paged = [...page1.body.items, ...page2.body.items].map((run: { id: string }) => run.id);
-      expect(paged).toEqual([...runs].reverse().map((run) => run.id));
-      expect(page2.body.nextCursor).toBeNull();
-    } finally {
-      await second.close();
-    }
-  }, 120_000);
-});
-
 describe('budgets', () => {
   it('refuses a run when the owner’s budget is spent: no session, no model call, a clear reason', async () => {
     const owner = await suite.h.createUser('member');
@@ -251,56 +120,6 @@ describe('no overlap', () => {
     expect(overlapped.length).toBeGreaterThan(0);
     expect((await sql()`select id from sessions where user_id = ${owner.id}`).length).toBe(runs.filter((run) => run.session_id).length);
   }, 60_000);
-});
-
-describe('missed runs', () => {
-  /** A daily cron (UTC) whose latest slot was `agoMs` ago, and that slot. */
-  function dailyAgo(agoMs: number) {
-    const slot = new Date(Date.now() - agoMs);
-    slot.setUTCSeconds(0, 0);
-    return { cron: `${slot.getUTCMinutes()} ${slot.getUTCHours()} * * *`, slot };
-  }
-
-  it('catches up once within the window, skips older slots with a reason, and moves on to the next day', async () => {
-    const owner = await suite.h.createUser('member');
-    const recent = dailyAgo(10 * 60_000);
-    const old = dailyAgo(2 * 3600_000);
-    const a = await createSchedule(owner.token, { name: 'Ten minutes ago', cron: recent.cron, enabled: false });
-    const b = await createSchedule(owner.token, { name: 'Two hours ago', cron: old.cron, enabled: false });
-    // As if no control plane ran when these slots came: both are still due at them.
-    await sql()`update schedules set enabled = true, next_run_at = ${recent.slot} where id = ${a.id}`;
-    await sql()`update schedules set enabled = true, next_run_at = ${old.slot} where id = ${b.id}`;
-
-    const caughtUp = await until(async () => (await runsOf(a.id)).find((run) => run.status !== 'running'));
-    const missed = await until(async () => (await runsOf(b.id))[0]);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(await runsOf(a.id)).toHaveLength(1);
-    expect(await runsOf(b.id)).toHaveLength(1);
-
-    expect(caughtUp).toMatchObject({ trigger: 'catch-up', status: 'succeeded', scheduled_for: recent.slot });
-    expect(caughtUp.reason).toMatch(/^Catch-up run: due at .* UTC while no control plane was running; started 1[01] min late\.$/);
-    expect(caughtUp.session_id).not.toBeNull();
-    expect(missed).toMatchObject({ trigger: 'cron', status: 'skipped', scheduled_for: old.slot, session_id: null });
-    expect(missed.reason).toContain('more than 1 h ago (the catch-up window), so it did not run.');
-    const next = await sql()`select id, next_run_at from schedules where id in (${a.id}, ${b.id})`;
-    const day = 24 * 3600_000;
-    expect(next.find((row) => row.id === a.id)?.next_run_at.getTime()).toBe(recent.slot.getTime() + day);
-    expect(next.find((row) => row.id === b.id)?.next_run_at.getTime()).toBe(old.slot.getTime() + day);
-    await stop(a.id);
-  }, 30_000);
-
-  it('closes a run left going by this control plane before a restart', async () => {
-    const owner = await suite.h.createUser('member');
-    const schedule = await createSchedule(owner.token, { name: 'Interrupted', cron: '0 3 * * *', enabled: false });
-    const runner = suite.h.app.scheduleRunner;
-    const [left] = await sql()`
-      insert into schedule_runs (schedule_id, scheduled_for, trigger, status, runner, lease_until)
-      values (${schedule.id}, now() - interval '1 minute', 'cron', 'running', ${runner.runnerId}, now() + interval '1 hour') returning id`;
-    await runner.stop();
-    await runner.start();
-    const [run] = await runsOf(schedule.id);
-    expect(run).toMatchObject({ id: left?.id, status: 'failed', reason: 'The control plane restarted during this run.' });
-  });
 });
 
 describe('approvals in scheduled runs', () => {
