@@ -1,28 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { useAgentHarness } from '../fixtures/agents.js';
+import { ASK_COLOUR, COLOUR_QUESTION } from '../fixtures/e2e-agent.js';
 import { idleAfter, ofSession } from '../fixtures/turns.js';
 
 const suite = useAgentHarness({ SWITCHBOARD_APPROVAL_TIMEOUT_S: '3' });
 
-const askColor = {
-  toolCalls: [
-    {
-      name: 'question',
-      arguments: {
-        questions: [
-          {
-            header: 'Colour',
-            question: 'Which colour should the button be?',
-            options: [
-              { label: 'Red', description: 'warm' },
-              { label: 'Blue', description: 'cool' },
-            ],
-          },
-        ],
-      },
-    },
-  ],
-};
 const toolResult = (body: any): string =>
   (body.messages ?? [])
     .filter((message: any) => message.role === 'tool')
@@ -35,22 +17,12 @@ describe('questions the agent asks (OpenCode’s question tool)', () => {
     const rpc = await suite.client(user.token);
     const session = await rpc.request('session/create', { title: 'Question' });
     await rpc.request('session/subscribe', { sessionId: session.id });
-    suite.h.fake.script(askColor, { text: 'Blue it is.' });
+    suite.h.fake.script(ASK_COLOUR, { text: 'Blue it is.' });
 
     await rpc.request('session/prompt', { sessionId: session.id, text: 'Style the button' });
     const asked = await rpc.waitFor((event) => event.sessionId === session.id && event.event.type === 'question.asked', 30_000);
     if (asked.event.type !== 'question.asked') throw new Error('unreachable');
-    expect(asked.event.questions).toEqual([
-      {
-        header: 'Colour',
-        question: 'Which colour should the button be?',
-        options: [
-          { label: 'Red', description: 'warm' },
-          { label: 'Blue', description: 'cool' },
-        ],
-        multiple: false,
-      },
-    ]);
+    expect(asked.event.questions).toEqual([{ ...COLOUR_QUESTION, multiple: false }]);
 
     const stranger = await suite.client((await suite.h.createUser('member')).token);
     await expect(
@@ -74,7 +46,7 @@ describe('questions the agent asks (OpenCode’s question tool)', () => {
     const rpc = await suite.client(user.token);
     const session = await rpc.request('session/create', { title: 'Unanswered' });
     await rpc.request('session/subscribe', { sessionId: session.id });
-    suite.h.fake.script(askColor, { text: 'No answer; I will pick one later.' });
+    suite.h.fake.script(ASK_COLOUR, { text: 'No answer; I will pick one later.' });
     await rpc.request('session/prompt', { sessionId: session.id, text: 'Style the button' });
     const asked = await rpc.waitFor((event) => event.sessionId === session.id && event.event.type === 'question.asked', 30_000);
     const started = Date.now();
