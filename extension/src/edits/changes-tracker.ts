@@ -42,8 +42,14 @@ export class ChangesTracker implements vscode.Disposable {
         );
         if (touchesFiles && this.latest.has(sessionId)) this.schedule(sessionId);
       }),
-      vscode.workspace.onDidSaveTextDocument(() => {
-        for (const sessionId of this.latest.keys()) this.schedule(sessionId);
+      // A saved local file can turn a change into a conflict (or settle one): re-check the sessions
+      // whose folder holds it, not every session on screen.
+      vscode.workspace.onDidSaveTextDocument((document) => {
+        const saved = document.uri.toString();
+        for (const sessionId of this.latest.keys()) {
+          const folder = this.folderFor(sessionId)?.toString();
+          if (folder && saved.startsWith(`${folder}/`)) this.schedule(sessionId);
+        }
       }),
     );
   }
