@@ -22,6 +22,8 @@ const MAX_LISTED_CHANGES = 2_000;
 export interface FileFingerprint {
   sha256: string;
   bytes: number;
+  /** Lets a later fingerprint reuse the hash of a file whose size and modification time are unchanged. */
+  mtimeMs?: number;
 }
 export type Manifest = Map<string, FileFingerprint>;
 
@@ -31,8 +33,12 @@ async function hashFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Fingerprints every regular file under `dir` (symbolic links and skipped folders are left out). */
-export async function fingerprint(dir: string): Promise<Manifest> {
+/**
+ * Fingerprints every regular file under `dir` (symbolic links and skipped folders are left out).
+ * Files that `known` lists with the same size and modification time keep their known hash, so
+ * comparing a large, mostly untouched workspace reads only what changed.
+ */
+export async function fingerprint(dir: string, known?: Manifest): Promise<Manifest> {
   const manifest: Manifest = new Map();
   const walk = async (relative: string): Promise<void> => {
     const entries = await readdir(path.join(dir, relative), { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
@@ -48,7 +54,10 @@ export async function fingerprint(dir: string): Promise<Manifest> {
           throw new AppError('PAYLOAD_TOO_LARGE', `The workspace holds more than ${MAX_FILES} files; changes cannot be listed.`);
         const full = path.join(dir, child);
         const info = await lstat(full);
-        manifest.set(child, { sha256: await hashFile(full), bytes: info.size });
+        const before = known?.get(child);
+        const unchanged = before?.mtimeMs === info.mtimeMs && before.bytes === info.size;
+        const sha256 = unchanged && before ? before.sha256 : await hashFile(full);
+        manifest.set(child, { sha256, bytes: info.size, mtimeMs: info.mtimeMs });
       }
     }
   };
@@ -92,7 +101,8 @@ export async function loadBaseline(dataDir: string, sessionId: string): Promise<
 }
 
 export async function listChanges(dataDir: string, sessionId: string, dir: string): Promise<{ files: ChangedFile[]; truncated: boolean }> {
-  const [base, current] = await Promise.all([loadBaseline(dataDir, sessionId), fingerprint(dir)]);
+  const base = await loadBaseline(dataDir, sessionId);
+  const current = await fingerprint(dir, base);
   const files = compareManifests(base, current);
   return { files: files.slice(0, MAX_LISTED_CHANGES), truncated: files.length > MAX_LISTED_CHANGES };
 }
