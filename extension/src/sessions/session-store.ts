@@ -16,8 +16,6 @@ interface Followed {
 export interface EventBatch {
   sessionId: string;
   events: SessionEventNotification[];
-  /** The transcript was rebuilt from seq 1 (a gap could not be filled in place). */
-  reset: boolean;
 }
 
 /**
@@ -150,7 +148,7 @@ export class SessionStore implements vscode.Disposable {
       this.upsert(followed.session);
       this.sessionChanged.fire(followed.session);
     }
-    this.eventsArrived.fire({ sessionId: notification.sessionId, events: [notification], reset: false });
+    this.eventsArrived.fire({ sessionId: notification.sessionId, events: [notification] });
   }
 
   dispose(): void {
