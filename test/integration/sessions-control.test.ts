@@ -147,13 +147,16 @@ describe('reconnecting', () => {
     const second = await client(user.token);
     const result = await second.request('session/subscribe', { sessionId: session.id, sinceSeq: lastSeq });
     expect(result.lastSeq).toBeGreaterThanOrEqual(lastSeq);
-    await second.waitFor(idleAfter(session.id, lastSeq), 30_000);
+    const idle = await second.waitFor(idleAfter(session.id, lastSeq), 30_000);
     const rest = second.events.filter(ofSession(session.id));
     const all = [...seen, ...rest].map((event) => event.seq);
     expect(all).toEqual(all.map((_, index) => index + 1));
     expect(textOf([...seen, ...rest], session.id)).toBe(text);
+    // The idle ends the turn: everything of the turn (its usage included) was stored before it.
     const stored = await suite.h.request(user.token, 'GET', `/api/v1/sessions/${session.id}/events?sinceSeq=0&limit=5000`);
     expect(stored.body.items.map((event: any) => event.seq)).toEqual(all);
+    expect(stored.body.items.at(-1)).toMatchObject({ seq: idle.seq, event: { type: 'status', status: 'idle' } });
+    expect(stored.body.items.filter((event: any) => event.event.type === 'usage').length).toBeGreaterThan(0);
   }, 60_000);
 
   it('tells a client that reads too slowly to resubscribe, instead of buffering without bound', async () => {

@@ -4,6 +4,7 @@ import type { Actor } from '../audit/actions.js';
 import type { AuthContext } from '../auth/auth-plugin.js';
 import { AppError } from '../errors.js';
 import type { HarnessEvent } from '../harness/harness.js';
+import { createLanes } from './lanes.js';
 import { DEFAULT_POLICY, decide, leavesWorkspace } from './policy.js';
 import { sessionAccess } from './session-access.js';
 import * as repo from './session-repository.js';
@@ -23,7 +24,9 @@ export function createHarnessBridge(deps: SessionDeps) {
   const owners = new Map<string, { sessionId: string; userId: string }>();
   /** Main OpenCode session of each of our sessions (subagents report their own ids). */
   const mains = new Map<string, string>();
-  let chain: Promise<void> = Promise.resolve();
+  const lanes = createLanes((error, key) => log.error({ err: error, lane: key }, 'could not handle a harness event'));
+  /** Closing the asks of a process that died comes before any later event of its sessions. */
+  let lifecycle: Promise<void> = Promise.resolve();
   const timers = new Map<string, NodeJS.Timeout>();
   let unsubscribe: (() => void) | null = null;
 
@@ -175,22 +178,42 @@ export function createHarnessBridge(deps: SessionDeps) {
     }
   }
 
-  async function handle(event: HarnessEvent): Promise<void> {
+  async function registerChild(event: Extract<HarnessEvent, { kind: 'child' }>): Promise<void> {
+    const parent = await ownerOf(event.parentId);
+    if (!parent) return;
+    owners.set(event.harnessSessionId, parent);
+    await sql`
+      insert into harness_sessions (harness_session_id, user_id, session_id) values (${event.harnessSessionId}, ${parent.userId}, ${parent.sessionId})
+      on conflict do nothing`;
+  }
+
+  /**
+   * One lane per OpenCode session finds the owner, then one lane per Switchboard session handles the
+   * event: each session's events keep the order OpenCode sent them in (a usage figure that needs a
+   * price lookup is stored before the idle that followed it), and no session waits for another's
+   * database work.
+   */
+  function route(event: HarnessEvent): void {
     if (event.kind === 'lifecycle') {
-      if (event.state === 'exited') await closePendingApprovals('The agent runtime restarted.');
+      if (event.state !== 'exited') return;
+      const closing = lifecycle.then(() => closePendingApprovals('The agent runtime restarted.'));
+      lifecycle = closing.catch((error: unknown) => log.error({ err: error }, 'could not close the asks of the old process'));
       return;
     }
-    if (event.kind === 'child') {
-      const parent = await ownerOf(event.parentId);
-      if (!parent) return;
-      owners.set(event.harnessSessionId, parent);
-      await sql`
-        insert into harness_sessions (harness_session_id, user_id, session_id) values (${event.harnessSessionId}, ${parent.userId}, ${parent.sessionId})
-        on conflict do nothing`;
-      return;
-    }
-    const owner = await ownerOf(event.harnessSessionId);
-    if (!owner) return;
+    const before = lifecycle;
+    lanes.run(`harness:${event.harnessSessionId}`, async () => {
+      await before;
+      if (event.kind === 'child') return registerChild(event);
+      const owner = await ownerOf(event.harnessSessionId);
+      if (!owner) return;
+      lanes.run(`session:${owner.sessionId}`, () => handle(event, owner));
+    });
+  }
+
+  async function handle(
+    event: Exclude<HarnessEvent, { kind: 'lifecycle' | 'child' }>,
+    owner: { sessionId: string; userId: string },
+  ): Promise<void> {
     switch (event.kind) {
       case 'session': {
         // Subagents run inside the turn: their status changes are not the session's.
@@ -210,15 +233,13 @@ export function createHarnessBridge(deps: SessionDeps) {
             message: 'The agent runtime restarted and this turn was interrupted. Your transcript is kept; send the prompt again.',
           });
         }
-        // Not awaited: the store keeps each session's order and batches the writes of all sessions;
-        // waiting here would make every session wait for every other session's round trip.
+        // Not awaited: the store keeps the order of the calls and batches the writes of all sessions.
         void events.append(owner.sessionId, [...extra, event.event]).catch(() => {});
         return;
       }
       case 'usage': {
-        void usageEvent(deps.providers, event.usage)
-          .then((usage) => events.append(owner.sessionId, [usage]))
-          .catch(() => {});
+        const usage = await usageEvent(deps.providers, event.usage);
+        void events.append(owner.sessionId, [usage]).catch(() => {});
         return;
       }
       case 'error': {
@@ -257,12 +278,7 @@ export function createHarnessBridge(deps: SessionDeps) {
   return {
     start() {
       if (!deps.harness) return;
-      // One queue: events of one session must be handled in the order OpenCode sent them.
-      unsubscribe = deps.harness.onEvent((event) => {
-        chain = chain
-          .then(() => handle(event))
-          .catch((error: unknown) => log.error({ err: error, kind: event.kind }, 'could not handle a harness event'));
-      });
+      unsubscribe = deps.harness.onEvent(route);
     },
 
     /** After a restart the old process's asks are gone: close them, and end turns that were running. */
@@ -347,7 +363,8 @@ export function createHarnessBridge(deps: SessionDeps) {
       unsubscribe = null;
       for (const timer of timers.values()) clearTimeout(timer);
       timers.clear();
-      await chain;
+      await lifecycle;
+      await lanes.idle();
     },
     pendingTimers: () => timers.size,
   };
