@@ -60,6 +60,9 @@ export const ConfigSchema = z
     SWITCHBOARD_HARNESS_MAX_RSS_MB: count(256, 1_048_576, 4096).describe(
       'Recycle the shared OpenCode above this resident memory (MiB, whole process tree)',
     ),
+    SWITCHBOARD_HARNESS_WAIT_S: count(0, 600, 30).describe(
+      'How long a new session or prompt waits for an agent runtime that is starting or restarting',
+    ),
     SWITCHBOARD_APPROVAL_TIMEOUT_S: count(1, 86_400, 600).describe('Reject a tool approval nobody answered after this long'),
     SWITCHBOARD_SCHEDULE_CATCHUP_S: count(0, 7 * 86_400, 3600).describe(
       'A scheduled run missed while no control plane ran still runs once if it is at most this old (0: never)',
@@ -105,6 +108,7 @@ export const ConfigSchema = z
     importKeys: { anthropic: env.ANTHROPIC_API_KEY, openai: env.OPENAI_API_KEY },
     harness: env.SWITCHBOARD_HARNESS,
     harnessMaxRssBytes: env.SWITCHBOARD_HARNESS_MAX_RSS_MB * 1024 * 1024,
+    harnessWaitS: env.SWITCHBOARD_HARNESS_WAIT_S,
     approvalTimeoutS: env.SWITCHBOARD_APPROVAL_TIMEOUT_S,
     scheduleCatchUpS: env.SWITCHBOARD_SCHEDULE_CATCHUP_S,
     scheduleMinIntervalS: env.SWITCHBOARD_SCHEDULE_MIN_INTERVAL_S,

@@ -120,7 +120,9 @@ export class Actions {
           workspace = { kind: 'upload', uploadId: upload.id };
         }
         progress.report({ message: 'Starting the agent…' });
-        return this.deps.client.request('session/create', { title, workspace, agent });
+        return this.deps.client.requestWithProgress('session/create', { title, workspace, agent }, (message) =>
+          progress.report({ message }),
+        );
       },
     );
     if (folder) await this.deps.changes.rememberFolder(session.id, folder);
@@ -129,9 +131,11 @@ export class Actions {
     return session;
   }
 
-  async prompt(sessionId: string, text: string): Promise<void> {
+  /** `onProgress` hears the server's waits (a runtime still starting) while the prompt is taken. */
+  async prompt(sessionId: string, text: string, onProgress?: (message: string) => void): Promise<void> {
     try {
-      await this.deps.client.request('session/prompt', { sessionId, text });
+      if (onProgress) await this.deps.client.requestWithProgress('session/prompt', { sessionId, text }, onProgress);
+      else await this.deps.client.request('session/prompt', { sessionId, text });
     } catch (error) {
       const failure = toRpcError(error);
       if (failure.code === 'BUDGET_EXCEEDED') this.deps.budgetRefused(failure.details?.budget);

@@ -83,7 +83,7 @@ export async function runAgentOn(
         cancel.onCancellationRequested(() => void deps.actions.abort(id).catch(() => {}));
       });
       try {
-        await deps.actions.prompt(id, promptWithContext(what, context));
+        await deps.actions.prompt(id, promptWithContext(what, context), (message) => progress.report({ message }));
       } catch (error) {
         stop();
         throw error;

@@ -67,6 +67,10 @@ export const BudgetAlertNotification = z.object({
 });
 export type BudgetAlertNotification = z.infer<typeof BudgetAlertNotification>;
 
+/** LSP's progress token: a request that carries one gets `$/progress` begin/report/end for long waits. */
+export const ProgressToken = z.union([z.string().min(1).max(200), z.number().int()]);
+export type ProgressToken = z.infer<typeof ProgressToken>;
+
 export const rpcRequests = {
   'session/create': {
     params: z.strictObject({
@@ -84,6 +88,7 @@ export const rpcRequests = {
       teamId: Id.optional(),
       workspace: WorkspaceSource.default({ kind: 'empty' }),
       policy: ApprovalPolicy.optional().describe('Overrides the agent’s tool policy and the team default approval policy'),
+      workDoneToken: ProgressToken.optional(),
     }),
     result: Session,
   },
@@ -94,7 +99,7 @@ export const rpcRequests = {
   },
   'session/get': { params: z.strictObject({ sessionId: Id }), result: Session },
   'session/prompt': {
-    params: z.strictObject({ sessionId: Id, text: z.string().min(1).max(200_000) }),
+    params: z.strictObject({ sessionId: Id, text: z.string().min(1).max(200_000), workDoneToken: ProgressToken.optional() }),
     result: z.object({ messageId: z.string() }),
   },
   'session/abort': { params: z.strictObject({ sessionId: Id }), result: z.object({ aborted: z.boolean() }) },

@@ -3,17 +3,25 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ProgressType } from 'vscode-jsonrpc/node';
 import { cleanEnv, exited, runCli, type StartedCli, startCli } from '../fixtures/cli.js';
+import { type FakeProvider, startFakeProvider } from '../fixtures/fake-provider/index.js';
+import { TEST_PRICES } from '../fixtures/gateway.js';
+import { connectRpc } from '../fixtures/rpc-client.js';
 import { makeTempDir } from '../fixtures/temp.js';
+import { textOf } from '../fixtures/turns.js';
 
 const started: StartedCli[] = [];
-let dataDir = '';
+const dataDirs: string[] = [];
+let fake: FakeProvider | undefined;
 afterAll(async () => {
   for (const server of started) if (server.child.exitCode === null) server.child.kill('SIGKILL');
-  if (!dataDir) return;
-  // A failed run can leave the server's PostgreSQL behind; never leak it into later tests.
-  for (const pid of postgresOn(dataDir)) process.kill(pid, 'SIGKILL');
-  await rm(dataDir, { recursive: true, force: true });
+  await fake?.close();
+  for (const dir of dataDirs) {
+    // A failed run can leave the server's PostgreSQL behind; never leak it into later tests.
+    for (const pid of postgresOn(dir)) process.kill(pid, 'SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 /** Processes whose command line mentions the data dir: the control plane's PostgreSQL. */
@@ -40,7 +48,8 @@ const api = (url: string, token: string | null, route: string, init: RequestInit
 
 describe('switchboard start and admin, as a newcomer runs them', () => {
   it('starts on embedded PostgreSQL, survives kill -9, and shuts down cleanly', async () => {
-    dataDir = await makeTempDir('cli');
+    const dataDir = await makeTempDir('cli');
+    dataDirs.push(dataDir);
     const env = cleanEnv({ SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_PORT: '0' });
 
     const first = await startCli(env);
@@ -95,6 +104,64 @@ describe('switchboard start and admin, as a newcomer runs them', () => {
     expect(await exited(second.child)).toBe(0);
     expect(postgresOn(dataDir)).toEqual([]);
   }, 180_000);
+
+  it('gives a session asked for in the first second after start, once its agent runtime is up; /readyz waits for the runtime', async () => {
+    fake = await startFakeProvider();
+    const dataDir = await makeTempDir('cli-first');
+    dataDirs.push(dataDir);
+    const server = await startCli(cleanEnv({ SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_PORT: '0' }));
+    started.push(server);
+    const listening = Date.now();
+    const admin = /Admin token: (sb_\S+)/.exec(server.output())?.[1] ?? '';
+
+    const early = await fetch(`${server.url}/readyz`);
+    expect(early.status).toBe(503);
+    expect(await early.json()).toMatchObject({ status: 'not_ready', checks: { database: { ok: true }, harness: { ok: false } } });
+
+    const provider = (await (
+      await api(server.url, admin, '/providers', {
+        method: 'POST',
+        body: JSON.stringify({ name: 'fake', kind: 'openai-compatible', baseUrl: `${fake.url}/v1`, apiKey: 'sk-test-first-minute-0001' }),
+      })
+    ).json()) as { id: string };
+    const model = await api(server.url, admin, '/models', {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'm',
+        providerId: provider.id,
+        upstreamModel: 'up',
+        contextLimit: 100_000,
+        outputLimit: 4096,
+        prices: TEST_PRICES,
+      }),
+    });
+    expect(model.status).toBe(201);
+
+    const rpc = await connectRpc(server.url, admin);
+    const progress: unknown[] = [];
+    rpc.connection.onProgress(new ProgressType<unknown>(), 'first-minute', (value) => void progress.push(value));
+    const askedAfterMs = Date.now() - listening;
+    const session = await rpc.request('session/create', { title: 'First minute', workDoneToken: 'first-minute' });
+    expect(askedAfterMs).toBeLessThan(1000);
+    expect(session).toMatchObject({ title: 'First minute', status: 'idle' });
+    // It waited for the runtime, and said so.
+    expect(progress[0]).toMatchObject({ kind: 'begin', message: expect.stringMatching(/Waiting for the agent runtime/) });
+    expect(progress.at(-1)).toEqual({ kind: 'end' });
+
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { harness: { ok: true, detail: 'running' } } });
+
+    await rpc.request('session/subscribe', { sessionId: session.id });
+    fake.script({ text: 'up and running' });
+    await rpc.request('session/prompt', { sessionId: session.id, text: 'hello' });
+    await rpc.waitFor((event) => event.event.type === 'status' && event.event.status === 'idle' && event.seq > 2, 60_000);
+    expect(textOf(rpc.events, session.id)).toBe('up and running');
+    await rpc.close();
+
+    server.child.kill('SIGTERM');
+    expect(await exited(server.child)).toBe(0);
+  }, 120_000);
 
   it('fails fast with a readable message on bad configuration', async () => {
     const result = await runCli(

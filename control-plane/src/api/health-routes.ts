@@ -10,7 +10,13 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/readyz',
-    { schema: { tags: ['health'], summary: 'The database answers', response: { 200: Readiness, 503: Readiness } } },
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'The database answers and the agent runtime takes sessions',
+        response: { 200: Readiness, 503: Readiness },
+      },
+    },
     async (_request, reply) => {
       const started = performance.now();
       const ok = await Promise.race([
@@ -20,11 +26,12 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
         ),
         new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref()),
       ]);
-      const body = {
-        status: ok ? ('ready' as const) : ('not_ready' as const),
-        checks: { database: { ok, latencyMs: Math.round(performance.now() - started) } },
-      };
-      return reply.status(ok ? 200 : 503).send(body);
+      const database = { ok, latencyMs: Math.round(performance.now() - started) };
+      const state = app.harness?.health().state ?? 'off';
+      const harness = { ok: state === 'running' || state === 'off', detail: state };
+      const ready = database.ok && harness.ok;
+      const body = { status: ready ? ('ready' as const) : ('not_ready' as const), checks: { database, harness } };
+      return reply.status(ready ? 200 : 503).send(body);
     },
   );
 };

@@ -10,6 +10,11 @@ export interface Harness {
   start(): Promise<void>;
   stop(): Promise<void>;
   health(): HarnessHealth;
+  /**
+   * Resolves true once the runtime takes requests, waiting up to `timeoutMs` for one that is
+   * starting or restarting; false when the wait runs out or the runtime was stopped.
+   */
+  whenReady(timeoutMs: number): Promise<boolean>;
   createSession(input: CreateHarnessSession): Promise<{ harnessSessionId: string }>;
   prompt(
     target: HarnessTarget,

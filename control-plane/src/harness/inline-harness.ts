@@ -46,12 +46,14 @@ export function createInlineHarness(
   let child: ChildProcess | null = null;
   let client: OpencodeClient | null = null;
   let events: { stop(): Promise<void> } | null = null;
-  let state: HarnessHealth['state'] = 'stopped';
+  let state: HarnessHealth['state'] = 'starting';
   let restarts = 0;
   let startedAt: Date | null = null;
   let lastError: string | null = null;
   let lastRss: number | null = null;
   let stopping = false;
+  /** stop() was called: nothing will start again until start() is. */
+  let halted = false;
   let restartTimer: NodeJS.Timeout | null = null;
   let memoryTimer: NodeJS.Timeout | null = null;
   let overLimitSince: number | null = null;
@@ -226,23 +228,53 @@ export function createInlineHarness(
     get client() {
       return client;
     },
+    /** Resolves when the first process is up; a first start that fails is retried with backoff, like a crash. */
     async start() {
       stopping = false;
+      halted = false;
       state = 'starting';
-      ready = spawnProcess();
-      await ready;
-      if (options.maxRssBytes) {
+      if (options.maxRssBytes && !memoryTimer) {
         memoryTimer = setInterval(
           () => void checkMemory().catch((error) => log.warn({ err: error }, 'memory check failed')),
           options.memoryCheckMs ?? 15_000,
         );
         memoryTimer.unref();
       }
+      ready = spawnProcess();
+      try {
+        await ready;
+      } catch (error) {
+        lastError = (error as Error).message;
+        if (!stopping) scheduleRestart();
+        throw error;
+      }
+    },
+    whenReady(timeoutMs: number): Promise<boolean> {
+      if (state === 'running' && client) return Promise.resolve(true);
+      if (halted || timeoutMs <= 0) return Promise.resolve(false);
+      return new Promise((resolve) => {
+        const done = (value: boolean) => {
+          clearTimeout(timer);
+          emitter.off('event', onEvent);
+          emitter.off('stopped', onStopped);
+          resolve(value);
+        };
+        const onEvent = (event: HarnessEvent) => {
+          if (event.kind === 'lifecycle' && event.state === 'started') done(true);
+        };
+        const onStopped = () => done(false);
+        const timer = setTimeout(() => done(false), timeoutMs);
+        emitter.on('event', onEvent);
+        emitter.on('stopped', onStopped);
+      });
     },
     async stop() {
       stopping = true;
+      halted = true;
+      emitter.emit('stopped');
       if (restartTimer) clearTimeout(restartTimer);
       if (memoryTimer) clearInterval(memoryTimer);
+      memoryTimer = null;
       await stopProcess();
       state = 'stopped';
     },

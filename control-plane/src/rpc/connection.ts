@@ -1,5 +1,6 @@
 import {
   JSONRPC_CODE,
+  type ProgressToken,
   RPC_METHODS,
   type RpcParsedParams,
   type RpcRequestMethod,
@@ -8,7 +9,14 @@ import {
   toFieldIssues,
 } from '@switchboard/protocol';
 import type { FastifyInstance } from 'fastify';
-import { type CancellationToken, createMessageConnection, type Message, type MessageConnection, ResponseError } from 'vscode-jsonrpc/node';
+import {
+  type CancellationToken,
+  createMessageConnection,
+  type Message,
+  type MessageConnection,
+  ProgressType,
+  ResponseError,
+} from 'vscode-jsonrpc/node';
 import type { WebSocket } from 'ws';
 import type { Actor } from '../audit/actions.js';
 import type { AuthContext } from '../auth/auth-plugin.js';
@@ -23,6 +31,9 @@ const BACKLOG_PAGE = 500;
 const MAX_REPLAY_BUFFER = 10_000;
 /** How long a backlog replay waits for a client that is not reading before giving up on it. */
 const DRAIN_WAIT_MS = 30_000;
+
+type WorkDoneProgress = { kind: 'begin'; title: string; message?: string } | { kind: 'report'; message?: string } | { kind: 'end' };
+const workDone = new ProgressType<WorkDoneProgress>();
 
 interface Subscription {
   off: () => void;
@@ -172,14 +183,29 @@ export function serveConnection(
     return { lastSeq: subscription.lastSeq };
   }
 
+  /** LSP work-done progress for a request that sent a token: begun on the first report, ended when the request settles. */
+  async function withProgress<T>(token: ProgressToken | undefined, work: (report: (message: string) => void) => Promise<T>): Promise<T> {
+    let begun = false;
+    const report = (message: string) => {
+      if (token === undefined) return;
+      void connection.sendProgress(workDone, token, begun ? { kind: 'report', message } : { kind: 'begin', title: 'Switchboard', message });
+      begun = true;
+    };
+    try {
+      return await work(report);
+    } finally {
+      if (begun && token !== undefined) void connection.sendProgress(workDone, token, { kind: 'end' });
+    }
+  }
+
   const budgetFeed = followBudgets(app, auth.user.id, (method, params) => void connection.sendNotification(method, params));
   const offScheduleRuns = app.schedules.onRunEnded(auth.user.id, (notice) => void connection.sendNotification('schedule/run', notice));
 
   const handlers: { [M in RpcRequestMethod]: (params: RpcParsedParams<M>, token: CancellationToken) => Promise<unknown> } = {
-    'session/create': (params) => app.sessions.create(auth, actor, params),
+    'session/create': (params) => withProgress(params.workDoneToken, (report) => app.sessions.create(auth, actor, params, report)),
     'session/list': async (params) => ({ items: await app.sessions.list(auth, params) }),
     'session/get': (params) => app.sessions.get(auth, params.sessionId),
-    'session/prompt': (params) => app.sessions.prompt(auth, actor, params),
+    'session/prompt': (params) => withProgress(params.workDoneToken, (report) => app.sessions.prompt(auth, actor, params, report)),
     'session/abort': (params) => app.sessions.abort(auth, actor, params.sessionId),
     'session/archive': (params) => app.sessions.archive(auth, actor, params.sessionId),
     'session/subscribe': (params, token) => subscribe(params.sessionId, params.sinceSeq, token),

@@ -43,6 +43,9 @@ export interface SessionDeps {
   secrets: SecretService;
 }
 
+/** Told once when a request has to wait for the agent runtime (the RPC layer turns it into `$/progress`). */
+export type OnWait = (message: string) => void;
+
 export const toWorkspaceModel = ({ model, provider }: ResolvedModel): WorkspaceModel => ({
   name: model.name,
   format: provider.kind === 'anthropic' ? 'anthropic' : 'openai',
@@ -58,6 +61,27 @@ export function createSessionService(deps: SessionDeps) {
     if (!deps.harness) throw new AppError('HARNESS_UNAVAILABLE', 'No agent runtime runs on this control plane (SWITCHBOARD_HARNESS=off).');
     return deps.harness;
   };
+
+  /**
+   * The runtime and the address it reaches the gateway at, waiting (bounded) for a runtime that is
+   * starting or restarting, so a session asked for in the first seconds after start gets one.
+   */
+  async function runningHarness(onWait?: OnWait): Promise<{ harness: Harness; gatewayUrl: string }> {
+    const harness = requireHarness();
+    if (harness.health().state !== 'running' || !gatewayUrl) {
+      onWait?.('Waiting for the agent runtime to start…');
+      const ready = await harness.whenReady(config.harnessWaitS * 1000);
+      if (!ready || !gatewayUrl) {
+        const { state, lastError } = harness.health();
+        log.warn({ state, lastError }, 'a request gave up waiting for the agent runtime');
+        throw new AppError(
+          'HARNESS_UNAVAILABLE',
+          `The agent runtime is not ready (${state}) after waiting ${config.harnessWaitS} s. Try again in a moment; if it persists, an admin can check /readyz and the control plane's log.`,
+        );
+      }
+    }
+    return { harness, gatewayUrl };
+  }
 
   async function resolveModel(name: string | undefined): Promise<ResolvedModel> {
     if (name) {
@@ -102,10 +126,9 @@ export function createSessionService(deps: SessionDeps) {
       gatewayUrl ??= url.replace('://0.0.0.0:', '://127.0.0.1:').replace('://[::]:', '://127.0.0.1:');
     },
 
-    async create(auth: AuthContext, actor: Actor, params: RpcParsedParams<'session/create'>): Promise<Session> {
+    async create(auth: AuthContext, actor: Actor, params: RpcParsedParams<'session/create'>, onWait?: OnWait): Promise<Session> {
       if (auth.user.role === 'viewer') throw forbidden('Viewers cannot start agents.');
-      const harness = requireHarness();
-      if (!gatewayUrl) throw new AppError('HARNESS_UNAVAILABLE', 'The control plane is still starting. Try again in a moment.');
+      const { harness, gatewayUrl } = await runningHarness(onWait);
       if (params.teamId && auth.user.role !== 'admin' && !(await repo.isTeamMember(sql, params.teamId, auth.user.id))) {
         throw forbidden('You can share sessions only with teams you belong to.');
       }
@@ -228,14 +251,19 @@ export function createSessionService(deps: SessionDeps) {
       return { path: file, content: content?.toString('base64') ?? null, sha256 };
     },
 
-    async prompt(auth: AuthContext, actor: Actor, params: { sessionId: string; text: string }): Promise<{ messageId: string }> {
+    async prompt(
+      auth: AuthContext,
+      actor: Actor,
+      params: { sessionId: string; text: string },
+      onWait?: OnWait,
+    ): Promise<{ messageId: string }> {
       const row = await sessionAccess(deps, auth, params.sessionId, 'write');
       if (row.status === 'archived') throw new AppError('CONFLICT', 'This session is archived. Start a new session.');
       if (row.status === 'busy' || row.status === 'retry')
         throw new AppError('CONFLICT', 'A turn is already running in this session. Wait for it, or abort it.');
       if (!row.harness_session_id)
         throw new AppError('HARNESS_UNAVAILABLE', 'This session never started on the agent runtime. Create a new session.');
-      const harness = requireHarness();
+      const { harness } = await runningHarness(onWait);
       await checkBudget(row.user_id);
       if (row.budget_cap_micros !== null) await checkSessionCap(sql, row.id);
       const resolved = await resolveModel(row.model);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type BudgetAlertNotification,
   type ConnectionState,
@@ -21,6 +22,7 @@ import {
   ResponseError,
   RevealOutputChannelOn,
   State,
+  WorkDoneProgress,
 } from 'vscode-languageclient/node';
 import WebSocket from 'ws';
 import { rpcUrl } from '../config.js';
@@ -235,6 +237,27 @@ export class SwitchboardClient implements vscode.Disposable {
     if (!parsed.success)
       throw new RpcError(`The control plane answered ${method} in an unexpected shape; is the extension up to date?`, 'INTERNAL');
     return parsed.data as RpcResult<M>;
+  }
+
+  /**
+   * A request that may wait on the server (a runtime still starting): the server's `$/progress`
+   * messages for it reach `onProgress`, e.g. a VS Code progress notification.
+   */
+  async requestWithProgress<M extends 'session/create' | 'session/prompt'>(
+    method: M,
+    params: RpcParams<M>,
+    onProgress: (message: string) => void,
+  ): Promise<RpcResult<M>> {
+    const client = this.client;
+    const workDoneToken = `switchboard-${randomUUID()}`;
+    const listener = client?.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
+      if (value.kind !== 'end' && value.message) onProgress(value.message);
+    });
+    try {
+      return await this.request(method, { ...params, workDoneToken } as RpcParams<M>);
+    } finally {
+      listener?.dispose();
+    }
   }
 
   async stop(): Promise<void> {
