@@ -86,8 +86,10 @@ describe('the extension drives a real control plane from inside VS Code', () => 
 
     // What the control plane saw: an upload of git's files (not the ignored build output), one
     // session of this user, and a prompt carrying the open file as context.
-    const [upload] = await h.db.sql<{ files: number }[]>`select files from uploads where user_id = ${user.id}`;
-    expect(upload?.files).toBe(3);
+    // The uploads row itself is transient (the sweep removes used uploads every minute); the audit trail keeps the upload.
+    const uploads = await h.db.sql<{ payload: { files: number } }[]>`
+      select payload from audit_events where actor_id = ${user.id} and action = 'upload.create'`;
+    expect(uploads.map((row) => row.payload.files)).toEqual([3]);
     const sessions = await h.db.sql<{ title: string }[]>`select title from sessions where user_id = ${user.id}`;
     expect(sessions.map((row) => row.title).sort()).toEqual(
       ['E2E: edit app', 'E2E: reviewer', expect.stringMatching(/^Nightly review/)].sort(),
