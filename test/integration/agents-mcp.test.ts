@@ -8,6 +8,7 @@ import {
   putSecret,
   type RemoteMcp,
   requestsWith,
+  sessionKeyOf,
   sessionRow,
   startRemoteMcp,
   startSession,
@@ -118,7 +119,8 @@ describe('MCP servers of an agent', () => {
     const ping = { jsonrpc: '2.0', id: 1, method: 'ping' };
     expect((await fetch(proxy, { method: 'POST', body: JSON.stringify(ping) })).status).toBe(401);
     const config = JSON.parse(readFileSync(path.join(workspace, 'opencode.json'), 'utf8'));
-    const headers = { ...config.mcp.tracker.headers, 'content-type': 'application/json' };
+    expect(config.mcp.tracker.headers.authorization).toMatch(/^Bearer \{file:/);
+    const headers = { authorization: `Bearer ${await sessionKeyOf(suite.h, session.id)}`, 'content-type': 'application/json' };
     expect((await fetch(`${suite.h.baseUrl}/mcp/agents/other`, { method: 'POST', headers, body: JSON.stringify(ping) })).status).toBe(404);
     await rpc.request('session/archive', { sessionId: session.id });
     expect((await fetch(proxy, { method: 'POST', headers, body: JSON.stringify(ping) })).status).toBe(401);

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { agentName, defineAgent, requestsWith, sessionRow, startSession, toolNames, toolResults } from '../fixtures/agent-builders.js';
+import { agentName, defineAgent, requestsWith, sessionKeyOf, startSession, toolNames, toolResults } from '../fixtures/agent-builders.js';
 import { useAgentHarness } from '../fixtures/agents.js';
 import { turn } from '../fixtures/turns.js';
 
@@ -104,10 +102,9 @@ describe('agent memory', () => {
     suite.h.fake.script({ text: 'ok' });
     await turn(rpc, session.id, 'Anything to remember (plain)?');
     expect(toolNames(requestsWith(suite.h, '(plain)')[0]?.body).some((tool) => tool.startsWith('memory_'))).toBe(false);
-    const config = JSON.parse(readFileSync(path.join((await sessionRow(suite.h, session.id)).workspace_dir, 'opencode.json'), 'utf8'));
     const refused = await fetch(`${suite.h.baseUrl}/mcp/memory`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${config.provider.switchboard.options.apiKey}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${await sessionKeyOf(suite.h, session.id)}`, 'content-type': 'application/json' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
     });
     expect(refused.status).toBe(403);

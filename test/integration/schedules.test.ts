@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { approvalReason } from '../../control-plane/src/schedules/run-policy.js';
+import { agentName, defineAgent } from '../fixtures/agent-builders.js';
 import { useAgentHarness } from '../fixtures/agents.js';
 import { notices, type RunRow, SCHEDULE_ENV, scheduleHelpers, until } from '../fixtures/schedules.js';
 import { lastUserText } from '../fixtures/turns.js';
@@ -150,10 +151,28 @@ describe('approvals in scheduled runs', () => {
     const [dir] = await sql()`select workspace_dir from sessions where id = ${refused.session_id}`;
     expect(existsSync(path.join(dir?.workspace_dir, 'ran.txt'))).toBe(false);
 
+    // The owner's own rules cannot open what the (built-in) policy asks about: only narrow it.
     const patched = await suite.h.request(owner.token, 'PATCH', `/api/v1/schedules/${schedule.id}`, {
       policy: [{ tool: 'bash', pattern: 'echo *', action: 'allow' }],
     });
     expect(patched.status).toBe(200);
+    const self = await suite.h.request(owner.token, 'POST', `/api/v1/schedules/${schedule.id}/run`);
+    const stillRefused = await until(async () =>
+      (await runsOf(schedule.id)).find((run) => run.id === self.body.id && run.status !== 'running'),
+    );
+    expect(stillRefused).toMatchObject({ status: 'failed', reason: approvalReason('bash') });
+
+    // An admin pre-approves it in the agent's policy: the run goes through.
+    const agent = await defineAgent(suite.h, {
+      name: agentName('nightly'),
+      systemPrompt: 'You run at night.',
+      toolPolicy: [
+        { tool: '*', action: 'allow' },
+        { tool: 'bash', action: 'ask' },
+        { tool: 'bash', pattern: 'echo *', action: 'allow' },
+      ],
+    });
+    expect((await suite.h.request(owner.token, 'PATCH', `/api/v1/schedules/${schedule.id}`, { agent: agent.name })).status).toBe(200);
     const again = await suite.h.request(owner.token, 'POST', `/api/v1/schedules/${schedule.id}/run`);
     const allowed = await until(async () =>
       (await runsOf(schedule.id)).find((run) => run.id === again.body.id && run.status !== 'running'),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { agentName, defineAgent } from '../fixtures/agent-builders.js';
 import { useAgentHarness } from '../fixtures/agents.js';
 import { turn } from '../fixtures/turns.js';
 
@@ -19,10 +20,15 @@ describe('what the agent changed in a session workspace', () => {
     });
     expect(upload.status).toBe(201);
     const rpc = await suite.client(user.token);
+    const agent = await defineAgent(suite.h, {
+      name: agentName('free'),
+      systemPrompt: 'You edit files.',
+      toolPolicy: [{ tool: '*', action: 'allow' }],
+    });
     const session = await rpc.request('session/create', {
       title: 'Changes',
       workspace: { kind: 'upload', uploadId: upload.body.id },
-      policy: [{ tool: '*', action: 'allow' }],
+      agent: agent.name,
     });
     await rpc.request('session/subscribe', { sessionId: session.id });
     expect(await rpc.request('session/changes', { sessionId: session.id })).toEqual({ files: [], truncated: false });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SYSTEM } from '../../control-plane/src/audit/actions.js';
+import { agentName, defineAgent } from '../fixtures/agent-builders.js';
 import { useAgentHarness } from '../fixtures/agents.js';
 import { connectRpc, type RpcClient } from '../fixtures/rpc-client.js';
 import { idleAfter, ofSession, textOf, turn } from '../fixtures/turns.js';
@@ -96,13 +97,16 @@ describe('tool approvals', () => {
   it('applies the policy without asking: allowed edits run, denied tools and paths outside the workspace are refused', async () => {
     const user = await suite.h.createUser('member');
     const rpc = await client(user.token);
-    const session = await rpc.request('session/create', {
-      title: 'Policy',
-      policy: [
+    // The policy an admin gave the agent (a user's own rules could only make it stricter).
+    const agent = await defineAgent(suite.h, {
+      name: agentName('policy'),
+      systemPrompt: 'You follow the policy.',
+      toolPolicy: [
         { tool: '*', action: 'allow' },
         { tool: 'bash', pattern: 'rm *', action: 'deny' },
       ],
     });
+    const session = await rpc.request('session/create', { title: 'Policy', agent: agent.name });
     await rpc.request('session/subscribe', { sessionId: session.id });
     suite.h.fake.script(
       { toolCalls: [{ name: 'bash', arguments: { command: 'echo ran > policy.txt', description: 'allowed by policy' } }] },

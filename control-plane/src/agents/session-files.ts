@@ -42,6 +42,21 @@ export async function writeAgentFiles(
   }
 }
 
+/**
+ * Keeps the session key out of the workspace (where `session/file`, uploads back and the agent's
+ * own file tools could show it): it lives in the private directory, and `opencode.json` refers to
+ * it with `{file:…}`, which OpenCode reads when it loads the config. Returns that reference.
+ */
+export async function writeSessionKey(dataDir: string, sessionId: string, key: string): Promise<string> {
+  const privateDir = sessionPrivateDir(dataDir, sessionId);
+  await mkdir(path.dirname(privateDir), { recursive: true, mode: 0o700 });
+  await mkdir(privateDir, { recursive: true, mode: 0o700 });
+  const file = path.join(privateDir, 'session-key');
+  await writeFile(file, key, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return `{file:${file}}`;
+}
+
 export async function removeSessionPrivate(dataDir: string, sessionId: string): Promise<void> {
   await rm(sessionPrivateDir(dataDir, sessionId), { recursive: true, force: true });
 }

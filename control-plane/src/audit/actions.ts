@@ -51,6 +51,7 @@ export const AUDIT_ACTIONS = [
   'secret.use',
   'memory.write',
   'memory.delete',
+  'mcp.call',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

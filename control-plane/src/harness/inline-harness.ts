@@ -185,7 +185,8 @@ export function createInlineHarness(
   }
 
   async function checkMemory() {
-    if (!child?.pid || !options.maxRssBytes) return;
+    // A process still starting is never recycled: it has not served anything yet.
+    if (!child?.pid || !options.maxRssBytes || state !== 'running') return;
     lastRss = await treeRss(child.pid);
     if (lastRss === null || lastRss <= options.maxRssBytes) {
       overLimitSince = null;

@@ -6,6 +6,7 @@ import { JsonRpcMessage, rpcError } from './jsonrpc.js';
 import { answerMemory } from './memory-server.js';
 import { forwardMcp } from './proxy.js';
 import { type McpSession, sessionFromKey } from './session-auth.js';
+import { gateToolCalls } from './tool-gate.js';
 
 /**
  * MCP endpoints for sessions, authenticated by the session key: `/mcp/memory` (the agent's notes,
@@ -81,6 +82,10 @@ export const mcpRoutes: FastifyPluginAsync = async (app) => {
       const server = name.success ? session.spec?.mcpServers[name.data] : undefined;
       if (server?.type !== 'remote')
         return reply.status(404).send(rpcError(null, -32004, 'This session’s agent has no remote MCP server of that name.'));
+      if (request.method === 'POST') {
+        const gate = await gateToolCalls(app, session, name.data as string, Buffer.isBuffer(request.body) ? request.body : null);
+        if (!gate.ok) return reply.status(gate.status).send(gate.body);
+      }
       const secrets = await app.secrets.open(
         Object.values(server.headers).flatMap((value) => (typeof value === 'string' ? [] : [value.secret])),
       );

@@ -1,5 +1,5 @@
 import type { ApprovalPolicy, SchedulePolicy } from '@switchboard/protocol';
-import { globToRegExp } from '../sessions/policy.js';
+import { globMatch } from '../sessions/glob.js';
 
 /**
  * A converted ask denies every use the way `*` would but is not literally `*`: a rule that denies
@@ -9,27 +9,31 @@ import { globToRegExp } from '../sessions/policy.js';
 const EVERY_USE = '?*';
 
 /**
- * The policy of a scheduled run: the team's (or the built-in) policy, then the schedule's own
- * rules (the last matching rule decides, so they win), with every `ask` turned into a deny, and a
- * deny first so that a tool no rule names is refused instead of asked about. Nobody is there to answer.
+ * The user rules of a scheduled run's session. Nobody is there to answer, so every `ask` of the
+ * ceiling (the agent's, else the team's, else the built-in policy) becomes a deny, with a deny
+ * first so that a tool no rule names is refused instead of asked about. The schedule's own rules
+ * can only narrow that, like any user's rules: its denies count, its allows cannot open what the
+ * ceiling asks about (an admin allows such a tool in the agent's or team's policy).
  */
 export function scheduledRunPolicy(base: ApprovalPolicy, own: SchedulePolicy | null): ApprovalPolicy {
-  const rules = [...base, ...(own ?? [])].map((rule) => {
-    if (rule.action !== 'ask') return rule;
+  const converted = base.map((rule) => {
+    if (rule.action !== 'ask') return { tool: rule.tool, pattern: rule.pattern, action: rule.action };
     const pattern = rule.pattern ?? '*';
     return { tool: rule.tool, pattern: pattern === '*' ? EVERY_USE : pattern, action: 'deny' as const };
   });
-  return [{ tool: '*', pattern: '*', action: 'deny' }, ...rules];
+  const denies = (own ?? []).filter((rule) => rule.action === 'deny');
+  return [{ tool: '*', pattern: '*', action: 'deny' }, ...converted, ...denies];
 }
 
 /**
  * Whether a refusal of `tool` under the converted policy came from an ask (a person would have
- * been asked in a normal session): some rule for the tool said ask, or no rule named it.
+ * been asked in a normal session): some rule of the ceiling for the tool said ask, or none named it.
  */
 export function neededApproval(base: ApprovalPolicy, own: SchedulePolicy | null, tool: string): boolean {
-  const matching = [...base, ...(own ?? [])].filter((rule) => globToRegExp(rule.tool).test(tool));
+  if ((own ?? []).some((rule) => rule.action === 'deny' && rule.pattern === '*' && globMatch(rule.tool, tool))) return false;
+  const matching = base.filter((rule) => globMatch(rule.tool, tool));
   return matching.length === 0 || matching.some((rule) => rule.action === 'ask');
 }
 
 export const approvalReason = (tool: string) =>
-  `${tool} needs an approval; scheduled runs cannot ask. Allow or deny it in the schedule's policy.`;
+  `${tool} needs an approval; scheduled runs cannot ask. An admin can allow it in the agent's or team's policy.`;

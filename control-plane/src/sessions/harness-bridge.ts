@@ -2,11 +2,12 @@ import path from 'node:path';
 import type { SessionEvent } from '@switchboard/protocol';
 import type { Actor } from '../audit/actions.js';
 import type { AuthContext } from '../auth/auth-plugin.js';
-import { AppError } from '../errors.js';
+import { AppError, forbidden } from '../errors.js';
 import type { HarnessEvent } from '../harness/harness.js';
 import { createLanes } from './lanes.js';
-import { DEFAULT_POLICY, decide, leavesWorkspace } from './policy.js';
+import { evaluate, leavesWorkspace } from './policy.js';
 import { sessionAccess } from './session-access.js';
+import { ceilingPolicy } from './session-policy.js';
 import * as repo from './session-repository.js';
 import type { SessionDeps } from './session-service.js';
 import { budgetReason, usageEvent } from './turn-costs.js';
@@ -62,6 +63,19 @@ export function createHarnessBridge(deps: SessionDeps) {
     return { row, target: { directory: row.workspace_dir, harnessSessionId: row.harness_session_id } };
   }
 
+  /** Why an answer changed nothing: an ask that needs an admin, or one that is not (or no longer) waiting in this session. */
+  async function explainRefusedAnswer(sessionId: string, id: string, kind: 'permission' | 'question'): Promise<never> {
+    const approval = await repo.getApproval(sql, id);
+    if (approval && approval.session_id === sessionId && approval.kind === kind && approval.status === 'pending')
+      throw forbidden('This tool needs an admin’s approval. Ask an admin to allow it, or refuse it.');
+    throw new AppError(
+      'CONFLICT',
+      kind === 'permission'
+        ? 'This request is no longer waiting for an answer (answered, timed out, or unknown).'
+        : 'This question is no longer waiting for an answer.',
+    );
+  }
+
   /** An ask nobody answered in time is rejected, so a headless turn never hangs. */
   async function expire(approvalId: string, sessionId: string) {
     timers.delete(approvalId);
@@ -94,9 +108,12 @@ export function createHarnessBridge(deps: SessionDeps) {
   async function onPermission(event: Extract<HarnessEvent, { kind: 'permission' }>, owner: { sessionId: string; userId: string }) {
     const row = await repo.getSession(sql, owner.sessionId);
     if (!row) return;
-    const policy = row.policy ?? (await repo.teamPolicy(sql, row.team_id)) ?? DEFAULT_POLICY;
+    const ceiling = await ceilingPolicy(deps, row);
     const outside = leavesWorkspace(row.workspace_dir, event.permission, event.patterns);
-    const decision = outside ? 'deny' : decide(policy, event.permission, event.patterns);
+    const verdict = outside
+      ? { action: 'deny' as const, adminApproval: false }
+      : evaluate(ceiling, row.policy, event.permission, event.patterns);
+    const decision = verdict.action;
     const t = { directory: event.directory, harnessSessionId: event.harnessSessionId };
     if (decision === 'ask') {
       const expiresAt = new Date(Date.now() + timeoutMs());
@@ -107,6 +124,7 @@ export function createHarnessBridge(deps: SessionDeps) {
         tool: event.permission,
         patterns: event.patterns,
         title: event.title,
+        approver: verdict.adminApproval ? 'admin' : 'owner',
         expires_at: expiresAt,
       });
       await events.append(row.id, [
@@ -174,7 +192,14 @@ export function createHarnessBridge(deps: SessionDeps) {
         approval.kind === 'permission'
           ? { type: 'permission.replied', permissionId: approval.id, tool: approval.tool, reply: 'reject', by: 'system', reason }
           : { type: 'question.answered', questionId: approval.id, answers: null, by: 'system' };
-      await events.append(approval.session_id, [event]);
+      await events.appendWith(approval.session_id, [event], async (tx) => {
+        await audit.record(tx, SYSTEM_ACTOR, {
+          action: approval.kind === 'permission' ? 'tool.approval' : 'question.answer',
+          target: { type: 'session', id: approval.session_id },
+          outcome: 'denied',
+          payload: { approvalId: approval.id, tool: approval.tool, decision: 'expired', by: 'system', reason },
+        });
+      });
     }
   }
 
@@ -264,6 +289,7 @@ export function createHarnessBridge(deps: SessionDeps) {
           tool: 'question',
           patterns: [],
           title: event.questions[0]?.question ?? 'Question',
+          approver: 'owner',
           expires_at: expiresAt,
         });
         await events.append(owner.sessionId, [
@@ -302,32 +328,39 @@ export function createHarnessBridge(deps: SessionDeps) {
       params: { sessionId: string; permissionId: string; reply: 'once' | 'always' | 'reject' },
     ): Promise<void> {
       await sessionAccess(deps, auth, params.sessionId, 'write');
-      const decided = await repo.decideApproval(sql, params.permissionId, params.reply, 'user', auth.user.id);
-      if (!decided || decided.session_id !== params.sessionId || decided.kind !== 'permission') {
-        throw new AppError('CONFLICT', 'This request is no longer waiting for an answer (answered, timed out, or unknown).');
-      }
+      const decided = await sql.begin(async (tx) => {
+        const answered = await repo.answerApproval(tx, {
+          id: params.permissionId,
+          sessionId: params.sessionId,
+          kind: 'permission',
+          status: params.reply,
+          userId: auth.user.id,
+          isAdmin: auth.user.role === 'admin',
+        });
+        if (!answered) return undefined;
+        await audit.record(tx, actor, {
+          action: 'tool.approval',
+          target: { type: 'session', id: params.sessionId },
+          outcome: params.reply === 'reject' ? 'denied' : 'ok',
+          payload: {
+            approvalId: params.permissionId,
+            tool: answered.tool,
+            patterns: answered.patterns,
+            decision: params.reply,
+            by: 'user',
+          },
+        });
+        return answered;
+      });
+      if (!decided) await explainRefusedAnswer(params.sessionId, params.permissionId, 'permission');
+      const approval = decided as repo.ApprovalRow;
       clearTimeout(timers.get(params.permissionId));
       timers.delete(params.permissionId);
       const { target: t } = await target(params.sessionId);
       await deps.harness?.replyPermission(t, params.permissionId, params.reply);
-      await events.appendWith(
-        params.sessionId,
-        [{ type: 'permission.replied', permissionId: params.permissionId, tool: decided.tool, reply: params.reply, by: 'user' }],
-        async (tx) => {
-          await audit.record(tx, actor, {
-            action: 'tool.approval',
-            target: { type: 'session', id: params.sessionId },
-            outcome: params.reply === 'reject' ? 'denied' : 'ok',
-            payload: {
-              approvalId: params.permissionId,
-              tool: decided.tool,
-              patterns: decided.patterns,
-              decision: params.reply,
-              by: 'user',
-            },
-          });
-        },
-      );
+      await events.append(params.sessionId, [
+        { type: 'permission.replied', permissionId: params.permissionId, tool: approval.tool, reply: params.reply, by: 'user' },
+      ]);
     },
 
     async replyQuestion(
@@ -336,26 +369,32 @@ export function createHarnessBridge(deps: SessionDeps) {
       params: { sessionId: string; questionId: string; answers: string[][] | null },
     ): Promise<void> {
       await sessionAccess(deps, auth, params.sessionId, 'write');
-      const decided = await repo.decideApproval(sql, params.questionId, 'answered', 'user', auth.user.id);
-      if (!decided || decided.session_id !== params.sessionId || decided.kind !== 'question') {
-        throw new AppError('CONFLICT', 'This question is no longer waiting for an answer.');
-      }
+      const decided = await sql.begin(async (tx) => {
+        const answered = await repo.answerApproval(tx, {
+          id: params.questionId,
+          sessionId: params.sessionId,
+          kind: 'question',
+          status: 'answered',
+          userId: auth.user.id,
+          isAdmin: auth.user.role === 'admin',
+        });
+        if (!answered) return undefined;
+        await audit.record(tx, actor, {
+          action: 'question.answer',
+          target: { type: 'session', id: params.sessionId },
+          payload: { questionId: params.questionId, answers: params.answers },
+        });
+        return answered;
+      });
+      if (!decided) await explainRefusedAnswer(params.sessionId, params.questionId, 'question');
       clearTimeout(timers.get(params.questionId));
       timers.delete(params.questionId);
       const { target: t } = await target(params.sessionId);
       if (params.answers) await deps.harness?.replyQuestion(t, params.questionId, params.answers);
       else await deps.harness?.rejectQuestion(t, params.questionId);
-      await events.appendWith(
-        params.sessionId,
-        [{ type: 'question.answered', questionId: params.questionId, answers: params.answers, by: 'user' }],
-        async (tx) => {
-          await audit.record(tx, actor, {
-            action: 'question.answer',
-            target: { type: 'session', id: params.sessionId },
-            payload: { questionId: params.questionId, answers: params.answers },
-          });
-        },
-      );
+      await events.append(params.sessionId, [
+        { type: 'question.answered', questionId: params.questionId, answers: params.answers, by: 'user' },
+      ]);
     },
 
     async stop() {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ApprovalPolicy } from '@switchboard/protocol';
+import { globMatch } from './glob.js';
 
 export type Decision = 'allow' | 'ask' | 'deny';
 
@@ -20,33 +21,43 @@ export const DEFAULT_POLICY: ApprovalPolicy = [
 const PATH_TOOLS = new Set(['read', 'edit', 'write', 'list', 'glob', 'grep', 'apply_patch', 'patch', 'multiedit', 'lsp']);
 const RANK: Record<Decision, number> = { allow: 0, ask: 1, deny: 2 };
 
-const globCache = new Map<string, RegExp>();
-export function globToRegExp(glob: string): RegExp {
-  let regex = globCache.get(glob);
-  if (!regex) {
-    const body = glob
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '[\\s\\S]*')
-      .replace(/\?/g, '[\\s\\S]');
-    regex = new RegExp(`^${body}$`);
-    if (globCache.size > 5000) globCache.clear();
-    globCache.set(glob, regex);
-  }
-  return regex;
+/** The last rule of `policy` matching the tool and the subject. */
+function lastMatch(policy: ApprovalPolicy, tool: string, subject: string): ApprovalPolicy[number] | undefined {
+  let found: ApprovalPolicy[number] | undefined;
+  for (const rule of policy) if (globMatch(rule.tool, tool) && globMatch(rule.pattern ?? '*', subject)) found = rule;
+  return found;
 }
 
-/** The last rule matching the tool and the pattern decides; with several patterns the strictest decision wins. */
+const stricter = (a: Decision, b: Decision): Decision => (RANK[b] > RANK[a] ? b : a);
+
+/** The last rule matching the tool and the pattern decides (ask when none does); with several patterns the strictest decision wins. */
 export function decide(policy: ApprovalPolicy, tool: string, patterns: string[]): Decision {
+  return evaluate(policy, null, tool, patterns).action;
+}
+
+export interface Verdict {
+  action: Decision;
+  /** Only an admin may allow this ask (a rule said `approver: admin`); the owner may still refuse it. */
+  adminApproval: boolean;
+}
+
+/**
+ * A tool use under a session's two policies. The ceiling is what admins set (the agent's policy,
+ * else the team's, else the built-in one); the user's own rules can only make a decision stricter,
+ * never looser: a rule of theirs that allows what the ceiling asks about or denies changes nothing.
+ */
+export function evaluate(ceiling: ApprovalPolicy, own: ApprovalPolicy | null, tool: string, patterns: string[]): Verdict {
   const subjects = patterns.length > 0 ? patterns : ['*'];
-  let decision: Decision = 'allow';
+  let action: Decision = 'allow';
+  let adminApproval = false;
   for (const subject of subjects) {
-    let matched: Decision = 'ask';
-    for (const rule of policy) {
-      if (globToRegExp(rule.tool).test(tool) && globToRegExp(rule.pattern ?? '*').test(subject)) matched = rule.action;
-    }
-    if (RANK[matched] > RANK[decision]) decision = matched;
+    const base = lastMatch(ceiling, tool, subject);
+    const mine = own ? lastMatch(own, tool, subject) : undefined;
+    const decided = stricter(base?.action ?? 'ask', mine?.action ?? 'allow');
+    action = stricter(action, decided);
+    if (decided === 'ask' && (base?.approver === 'admin' || mine?.approver === 'admin')) adminApproval = true;
   }
-  return decision;
+  return { action, adminApproval: action === 'ask' && adminApproval };
 }
 
 /** True when a file tool names a path outside the workspace (absolute elsewhere, or climbing out with `..`). */
@@ -61,15 +72,22 @@ export function leavesWorkspace(workspace: string, tool: string, patterns: strin
 }
 
 /**
- * What OpenCode itself is told: tools the policy always denies are denied there too (so the model
- * is not offered them); everything else asks, so the control plane sees and decides each use.
+ * What OpenCode itself is told: tools the policies always deny are denied there too (so the model
+ * is not offered them); everything else asks, so the control plane sees and decides each use. A
+ * deny of the user's own rules holds whatever the ceiling says, so it counts on its own.
  */
-export function harnessRules(policy: ApprovalPolicy): { permission: string; pattern: string; action: Decision }[] {
+export function harnessRules(
+  ceiling: ApprovalPolicy,
+  own: ApprovalPolicy | null = null,
+): { permission: string; pattern: string; action: Decision }[] {
   const rules: { permission: string; pattern: string; action: Decision }[] = [{ permission: '*', pattern: '*', action: 'ask' }];
-  policy.forEach((rule, index) => {
-    if (rule.action !== 'deny' || (rule.pattern ?? '*') !== '*' || /[*?]/.test(rule.tool)) return;
-    const overridden = policy.slice(index + 1).some((later) => later.action !== 'deny' && globToRegExp(later.tool).test(rule.tool));
-    if (!overridden) rules.push({ permission: rule.tool, pattern: '*', action: 'deny' });
-  });
+  for (const policy of own ? [ceiling, own] : [ceiling]) {
+    policy.forEach((rule, index) => {
+      if (rule.action !== 'deny' || (rule.pattern ?? '*') !== '*' || /[*?]/.test(rule.tool)) return;
+      const overridden = policy.slice(index + 1).some((later) => later.action !== 'deny' && globMatch(later.tool, rule.tool));
+      if (!overridden && !rules.some((known) => known.permission === rule.tool))
+        rules.push({ permission: rule.tool, pattern: '*', action: 'deny' });
+    });
+  }
   return rules;
 }

@@ -79,15 +79,64 @@ export interface ApprovalRow {
   patterns: string[];
   title: string;
   status: string;
+  approver: 'owner' | 'admin';
   expires_at: Date;
 }
 
 export async function insertApproval(sql: Queryable, approval: Omit<ApprovalRow, 'status'>): Promise<boolean> {
   const rows = await sql`
-    insert into approvals (id, session_id, kind, tool, patterns, title, expires_at)
-    values (${approval.id}, ${approval.session_id}, ${approval.kind}, ${approval.tool}, ${sql.json(approval.patterns)}, ${approval.title}, ${approval.expires_at})
+    insert into approvals (id, session_id, kind, tool, patterns, title, approver, expires_at)
+    values (${approval.id}, ${approval.session_id}, ${approval.kind}, ${approval.tool}, ${sql.json(approval.patterns)}, ${approval.title},
+            ${approval.approver}, ${approval.expires_at})
     on conflict (id) do nothing returning 1`;
   return rows.count === 1;
+}
+
+/**
+ * Spends a person's allow of `tool` in this session (a `once` answer allows one use; `always`, every
+ * use): what lets a proxied MCP call through when the policy asks about the tool.
+ */
+export async function spendApproval(sql: Queryable, sessionId: string, tool: string): Promise<boolean> {
+  const rows = await sql`
+    update approvals set used_at = coalesce(used_at, now())
+    where id = (
+      select id from approvals
+      where session_id = ${sessionId} and kind = 'permission' and tool = ${tool}
+        and (status = 'always' or (status = 'once' and used_at is null))
+      order by decided_at desc limit 1
+      for update skip locked)
+    returning id`;
+  return rows.count === 1;
+}
+
+export async function getApproval(sql: Queryable, id: string): Promise<ApprovalRow | undefined> {
+  const [row] = await sql<ApprovalRow[]>`select * from approvals where id = ${id}`;
+  return row;
+}
+
+/**
+ * A person's answer to a pending ask of THEIR session: the session, the kind and the right to
+ * allow are checked in the same UPDATE that decides it, so an answer naming another session's ask
+ * changes nothing.
+ */
+export async function answerApproval(
+  sql: Queryable,
+  answer: {
+    id: string;
+    sessionId: string;
+    kind: 'permission' | 'question';
+    status: 'once' | 'always' | 'reject' | 'answered';
+    userId: string;
+    isAdmin: boolean;
+  },
+): Promise<ApprovalRow | undefined> {
+  const mayAllow = answer.isAdmin || answer.status === 'reject';
+  const [row] = await sql<ApprovalRow[]>`
+    update approvals set status = ${answer.status}, decided_by = 'user', decided_by_user = ${answer.userId}, decided_at = now()
+    where id = ${answer.id} and session_id = ${answer.sessionId} and kind = ${answer.kind} and status = 'pending'
+      and (approver = 'owner' or ${mayAllow})
+    returning *`;
+  return row;
 }
 
 /** Decides a pending approval once; false when it was already decided (a reply and a timeout racing). */

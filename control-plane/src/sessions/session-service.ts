@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { ApprovalPolicy, RpcParsedParams, Session } from '@switchboard/protocol';
+import type { RpcParsedParams, Session } from '@switchboard/protocol';
 import type { AgentService } from '../agents/agent-service.js';
 import { secretNames } from '../agents/materialize.js';
 import { checkSessionCap } from '../agents/session-budget.js';
-import { removeSessionPrivate, writeSessionAgent } from '../agents/session-files.js';
+import { removeSessionPrivate, writeSessionAgent, writeSessionKey } from '../agents/session-files.js';
 import type { Actor } from '../audit/actions.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { AuthContext } from '../auth/auth-plugin.js';
@@ -18,8 +18,9 @@ import type { Logger } from '../logger.js';
 import type { ProviderService, ResolvedModel } from '../providers/provider-service.js';
 import type { SecretService } from '../secrets/secret-service.js';
 import type { EventStore } from './event-store.js';
-import { DEFAULT_POLICY, harnessRules } from './policy.js';
+import { harnessRules } from './policy.js';
 import { sessionAccess } from './session-access.js';
+import { ceilingPolicy } from './session-policy.js';
 import * as repo from './session-repository.js';
 import type { UploadService } from './upload-service.js';
 import { harnessModel, type WorkspaceModel, workspaceDir, writeHarnessConfig } from './workspace.js';
@@ -132,13 +133,18 @@ export function createSessionService(deps: SessionDeps) {
       if (params.teamId && auth.user.role !== 'admin' && !(await repo.isTeamMember(sql, params.teamId, auth.user.id))) {
         throw forbidden('You can share sessions only with teams you belong to.');
       }
-      // A defined agent brings its default model and its tool policy, which replaces the team's
-      // (or the built-in) policy; a policy passed here still wins. Its secrets must open now.
+      // A defined agent brings its default model and its tool policy, which replaces the team's (or
+      // the built-in) policy. A policy passed here is the user's own: it can only make that
+      // stricter (see ceilingPolicy). The agent's secrets must open now.
       const agent = await deps.agents.forSession(auth, params.agent);
       const spec = agent.defined?.spec;
       const resolved = await resolveModel(params.model ?? spec?.model ?? undefined);
-      const ownPolicy = params.policy ?? spec?.toolPolicy ?? null;
-      const policy: ApprovalPolicy = ownPolicy ?? (await repo.teamPolicy(sql, params.teamId ?? null)) ?? DEFAULT_POLICY;
+      const ownPolicy = params.policy ?? null;
+      const ceiling = await ceilingPolicy(deps, {
+        agent_id: agent.defined?.id ?? null,
+        agent_version: agent.defined?.version ?? null,
+        team_id: params.teamId ?? null,
+      });
       const secretRefs = spec ? [...new Set(secretNames(spec).map((ref) => ref.name))] : [];
       const secretValues = await deps.secrets.open(secretRefs);
       const id = randomUUID();
@@ -186,19 +192,25 @@ export function createSessionService(deps: SessionDeps) {
         const models = (await deps.providers.enabledModels()).map(toWorkspaceModel);
         const model = toWorkspaceModel(resolved);
         const { providerId, modelId } = harnessModel(model);
+        const keyRef = await writeSessionKey(config.dataDir, id, key);
         const agentConfig = await writeSessionAgent({
           dataDir: config.dataDir,
           dir,
           sessionId: id,
           agent,
           secretValues,
-          policy,
+          // Tools denied outright (by the ceiling or the user's own rules) are removed from the agent.
+          policy: [...ceiling, ...(ownPolicy ?? []).filter((rule) => rule.action === 'deny')],
           model: `${providerId}/${modelId}`,
           controlPlaneUrl: gatewayUrl,
-          sessionKey: key,
+          sessionKey: keyRef,
         });
-        await writeHarnessConfig(dir, { gatewayUrl, key, models, model, agent: agentConfig });
-        const { harnessSessionId } = await harness.createSession({ directory: dir, title: params.title, permission: harnessRules(policy) });
+        await writeHarnessConfig(dir, { gatewayUrl, key: keyRef, models, model, agent: agentConfig });
+        const { harnessSessionId } = await harness.createSession({
+          directory: dir,
+          title: params.title,
+          permission: harnessRules(ceiling, ownPolicy),
+        });
         await sql.begin(async (tx) => {
           await tx`update sessions set harness_session_id = ${harnessSessionId}, updated_at = now() where id = ${id}`;
           await tx`insert into harness_sessions (harness_session_id, user_id, session_id) values (${harnessSessionId}, ${auth.user.id}, ${id})`;
@@ -206,6 +218,10 @@ export function createSessionService(deps: SessionDeps) {
         await events.append(id, [{ type: 'status', status: 'idle' }]);
       } catch (error) {
         log.error({ err: error, sessionId: id }, 'could not start the session on the harness');
+        // A session that never started must not leave a key that spends its user's budget.
+        await sql
+          .begin((tx) => deps.sessionKeys.revokeForSession(tx, actor, id))
+          .catch((revokeError: unknown) => log.error({ err: revokeError, sessionId: id }, 'could not revoke the key of a failed session'));
         await events.append(id, [
           {
             type: 'error',

@@ -108,10 +108,19 @@ export async function listChanges(dataDir: string, sessionId: string, dir: strin
 }
 
 /** The agent's version of one file; `null` content when it does not exist (deleted). Never follows links. */
+/** Files the control plane writes for the agent runtime (config, skills) and folders never compared: not the agent's work, never served. */
+export function isHarnessOwned(relative: string): boolean {
+  const segments = relative.split('/');
+  if (segments.length === 1 && SKIPPED_ROOT_FILES.has(segments[0] as string)) return true;
+  return segments.slice(0, -1).some((segment) => SKIPPED_DIRS.has(segment) && segment !== 'node_modules');
+}
+
 export async function readWorkspaceFile(dir: string, relative: string): Promise<{ content: Buffer | null; sha256: string | null }> {
   const root = path.resolve(dir);
   const target = path.resolve(root, relative);
   if (!target.startsWith(`${root}${path.sep}`)) throw new AppError('BAD_REQUEST', `The path ${relative} leaves the workspace.`);
+  if (isHarnessOwned(path.relative(root, target).split(path.sep).join('/')))
+    throw new AppError('FORBIDDEN', `${relative} is written by Switchboard for the agent runtime; it is not part of the agent's changes.`);
   let current = root;
   for (const segment of path.relative(root, target).split(path.sep)) {
     current = path.join(current, segment);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { approvalReason, neededApproval, scheduledRunPolicy } from '../../../control-plane/src/schedules/run-policy.js';
-import { DEFAULT_POLICY, decide, harnessRules } from '../../../control-plane/src/sessions/policy.js';
+import { DEFAULT_POLICY, decide, evaluate, harnessRules } from '../../../control-plane/src/sessions/policy.js';
 
 describe('the policy of a scheduled run', () => {
   it('turns every ask of the default policy into a deny and keeps what runs freely', () => {
@@ -19,15 +19,19 @@ describe('the policy of a scheduled run', () => {
     expect(decide(scheduledRunPolicy([], null), 'anything', [])).toBe('deny');
   });
 
-  it('lets the schedule pre-approve tools on top of the team policy, pattern by pattern', () => {
+  it('lets the schedule narrow the team policy but never open what it asks about; an admin’s allow does', () => {
     const team = [
       { tool: '*', pattern: '*', action: 'allow' as const },
       { tool: 'bash', pattern: '*', action: 'ask' as const },
     ];
     const policy = scheduledRunPolicy(team, [{ tool: 'bash', pattern: 'npm test*', action: 'allow' }]);
-    expect(decide(policy, 'bash', ['npm test -- --run'])).toBe('allow');
-    expect(decide(policy, 'bash', ['rm -rf build'])).toBe('deny');
-    expect(decide(scheduledRunPolicy(team, [{ tool: 'edit', pattern: '*', action: 'deny' }]), 'edit', ['a.ts'])).toBe('deny');
+    expect(evaluate(team, policy, 'bash', ['npm test -- --run']).action).toBe('deny');
+    expect(evaluate(team, policy, 'bash', ['rm -rf build']).action).toBe('deny');
+    const narrowed = scheduledRunPolicy(team, [{ tool: 'edit', pattern: '*', action: 'deny' }]);
+    expect(evaluate(team, narrowed, 'edit', ['a.ts']).action).toBe('deny');
+    const admins = [...team, { tool: 'bash', pattern: 'npm test*', action: 'allow' as const }];
+    expect(evaluate(admins, scheduledRunPolicy(admins, null), 'bash', ['npm test -- --run']).action).toBe('allow');
+    expect(evaluate(admins, scheduledRunPolicy(admins, null), 'bash', ['rm -rf build']).action).toBe('deny');
   });
 
   it('keeps a tool that needs approval visible to the agent, so its use is refused with a reason', () => {
@@ -46,6 +50,8 @@ describe('the policy of a scheduled run', () => {
     expect(
       neededApproval([{ tool: '*', pattern: '*', action: 'allow' }], [{ tool: 'bash', pattern: 'rm *', action: 'deny' }], 'bash'),
     ).toBe(false);
-    expect(approvalReason('bash')).toBe("bash needs an approval; scheduled runs cannot ask. Allow or deny it in the schedule's policy.");
+    expect(approvalReason('bash')).toBe(
+      "bash needs an approval; scheduled runs cannot ask. An admin can allow it in the agent's or team's policy.",
+    );
   });
 });
