@@ -85,7 +85,7 @@ export async function buildApp({ config, sql, logger }: AppOptions): Promise<Fas
     },
     { prefix: '/api/v1' },
   );
-  const closeRpc = attachRpcEndpoint(app);
+  const closeRpc = await attachRpcEndpoint(app);
   app.addHook('preClose', closeRpc);
   return app;
 }

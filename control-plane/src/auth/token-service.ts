@@ -4,6 +4,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { Sql } from '../db/client.js';
 import { AppError, conflict, forbidden, notFound } from '../errors.js';
 import { getUser } from '../users/user-repository.js';
+import { announceAccessChange } from './access-changes.js';
 import type { AuthContext } from './auth-plugin.js';
 import { getToken, insertToken, listTokens, revokeToken } from './token-repository.js';
 import { generateToken } from './tokens.js';
@@ -64,6 +65,7 @@ export function createTokenService({ sql, audit }: { sql: Sql; audit: AuditServi
           target: { type: 'token', id },
           payload: { userId: revoked.userId, name: revoked.name, hint: revoked.hint },
         });
+        await announceAccessChange(tx, { tokenId: id });
         return revoked;
       });
     },

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
+import { listenForAccessChanges } from '../auth/access-changes.js';
 import type { AuthContext } from '../auth/auth-plugin.js';
 import { createWindowCounter } from '../auth/rate-limiter.js';
 import { verifyToken } from '../auth/verify-token.js';
@@ -11,15 +12,33 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 const REVALIDATE_MS = 60_000;
 const PING_MS = 30_000;
 
+/** A connection's rights are those of the moment it opened: when they change, it closes and the client reconnects with the new ones. */
+const CLOSE_REVOKED = 4401;
+const CLOSE_RIGHTS_CHANGED = 4403;
+
+interface Live {
+  auth: AuthContext & { token: string };
+  recheck(): Promise<void>;
+}
+
 /**
  * `GET /rpc`: the WebSocket the VS Code extension speaks JSON-RPC over. The bearer token is checked
- * on the upgrade request itself, so an unauthenticated client never gets a single frame; the token
- * is checked again every minute, and a revoked one closes the socket.
+ * on the upgrade request itself, so an unauthenticated client never gets a single frame. Token,
+ * account and role are checked again when any control plane announces a change to them (a
+ * NOTIFY), and every minute in case a notice was missed: a revoked token or a disabled account
+ * closes the socket, a changed role closes it so the client reconnects with its new rights.
  */
-export function attachRpcEndpoint(app: FastifyInstance): () => Promise<void> {
+export async function attachRpcEndpoint(app: FastifyInstance): Promise<() => Promise<void>> {
   const { config } = app;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxMessageBytes, perMessageDeflate: false });
   const failures = createWindowCounter({ limit: config.authFailuresPerMinute });
+  const live = new Set<Live>();
+  const unlisten = await listenForAccessChanges(app.sql, (change) => {
+    for (const connection of live) {
+      if (change.userId === connection.auth.user.id || change.tokenId === connection.auth.tokenId)
+        void connection.recheck().catch((error: unknown) => app.log.warn({ err: error }, 'could not re-check a connection'));
+    }
+  });
 
   async function authenticate(request: IncomingMessage): Promise<(AuthContext & { token: string }) | string> {
     const header = request.headers.authorization;
@@ -66,15 +85,22 @@ export function attachRpcEndpoint(app: FastifyInstance): () => Promise<void> {
             alive = false;
             ws.ping();
           }, PING_MS);
-          const { token } = auth;
-          const recheck = setInterval(async () => {
-            const verified = await verifyToken(app.sql, token).catch(() => undefined);
-            if (verified && !verified.ok) ws.close(4401, 'Token no longer valid');
-          }, REVALIDATE_MS);
+          const entry: Live = {
+            auth,
+            async recheck() {
+              const verified = await verifyToken(app.sql, auth.token);
+              if (!verified.ok) return ws.close(CLOSE_REVOKED, 'Token no longer valid');
+              const now = verified.auth.user;
+              if (now.role !== auth.user.role) ws.close(CLOSE_RIGHTS_CHANGED, 'Your role changed; reconnecting with the new rights');
+            },
+          };
+          live.add(entry);
+          const recheck = setInterval(() => void entry.recheck().catch(() => {}), REVALIDATE_MS);
           ping.unref();
           recheck.unref();
           ws.on('error', (error) => app.log.debug({ err: error }, 'rpc socket error'));
           ws.on('close', () => {
+            live.delete(entry);
             clearInterval(ping);
             clearInterval(recheck);
             connection.dispose();
@@ -91,6 +117,7 @@ export function attachRpcEndpoint(app: FastifyInstance): () => Promise<void> {
   app.server.on('upgrade', onUpgrade);
   return async () => {
     app.server.off('upgrade', onUpgrade);
+    await unlisten().catch(() => {});
     for (const client of wss.clients) client.close(1001, 'Server shutting down');
     await new Promise<void>((resolve) => wss.close(() => resolve()));
   };

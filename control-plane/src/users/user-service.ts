@@ -1,6 +1,7 @@
 import type { CreateUserBody, ListUsersQuery, UpdateUserBody, User } from '@switchboard/protocol';
 import type { Actor } from '../audit/actions.js';
 import type { AuditService } from '../audit/audit-service.js';
+import { announceAccessChange } from '../auth/access-changes.js';
 import type { Sql } from '../db/client.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { conflict, notFound } from '../errors.js';
@@ -63,6 +64,7 @@ export function createUserService({ sql, audit }: { sql: Sql; audit: AuditServic
           if (before[key] !== after[key]) changes[key] = { from: before[key], to: after[key] };
         }
         await audit.record(tx, actor, { action: 'user.update', target: { type: 'user', id }, payload: { changes } });
+        if (changes.role || changes.disabled) await announceAccessChange(tx, { userId: id });
         return after;
       });
     },
