@@ -116,4 +116,54 @@ describe('budgets under concurrency', () => {
     expect(final!.spent_micros).toBeLessThanOrEqual(BigInt(limit));
     expect(await g.db.sql`select 1 from reservations where user_id = ${user.id}`).toHaveLength(0);
   }, 120_000);
+
+  it('40 concurrent calls asking for n: 100 choices never pass a 20,000 micro-dollar limit', async () => {
+    const user = await g.createUser('member');
+    // Each call may cost a thousand output tokens (100 choices × max_tokens 10), about 15,600 reserved; it costs 14,010
+    // (170 input, 9 output per choice). Reserving for one choice only, some 28 calls fit at once and the budget is overrun.
+    const limit = 20_000;
+    const budget = await g.request(g.adminToken, 'PUT', `/api/v1/users/${user.id}/budgets/total`, { limitMicros: limit });
+    g.fake.setDefault({ text: 'Short.', delayMs: 200, usage: { input: 170, output: 9 } });
+    const stop = watch(g.db.sql, budget.body.id);
+
+    const call = async (i: number): Promise<'ok' | 'refused' | string> => {
+      const messages = [{ role: 'user' as const, content: `question ${i}` }];
+      try {
+        if (i % 2 === 0) {
+          await g.openai(user.token).chat.completions.create({ model: 'gpt-test', n: 100, max_tokens: 10, messages });
+          return 'ok';
+        }
+        const stream = await g
+          .openai(user.token)
+          .chat.completions.create({ model: 'gpt-test', stream: true, n: 100, max_tokens: 10, messages });
+        for await (const _chunk of stream) {
+          // drain
+        }
+        return 'ok';
+      } catch (error) {
+        return (error as { status?: number }).status === 402 ? 'refused' : String(error);
+      }
+    };
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => call(i)));
+    const { peak, samples } = await stop();
+
+    const ok = results.filter((result) => result === 'ok').length;
+    const refused = results.filter((result) => result === 'refused').length;
+    console.info(`n=100 race: ${ok} settled, ${refused} refused, peak spent+reserved ${peak} of ${limit} over ${samples} samples`);
+    expect(ok + refused).toBe(40);
+    expect(ok).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+    expect(samples).toBeGreaterThan(10);
+    expect(peak).toBeLessThanOrEqual(BigInt(limit));
+
+    const [final] = await g.db.sql<
+      { spent_micros: bigint; reserved_micros: bigint }[]
+    >`select spent_micros, reserved_micros from budgets where id = ${budget.body.id}`;
+    const rows = await usageRows(g, user.id);
+    expect(rows).toHaveLength(ok);
+    expect(rows.every((row) => row.output_tokens === 900n && row.cost_micros <= row.reserved_micros)).toBe(true);
+    expect(final!.reserved_micros).toBe(0n);
+    expect(final!.spent_micros).toBe(rows.reduce((sum, row) => sum + row.cost_micros, 0n));
+    expect(final!.spent_micros).toBeLessThanOrEqual(BigInt(limit));
+  }, 120_000);
 });

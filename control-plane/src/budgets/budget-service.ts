@@ -37,6 +37,25 @@ export interface BudgetChange {
   owner?: BudgetOwner;
 }
 
+/** The outcome of settling a call: what its budgets were charged, and what its cost passed the reservation by. */
+export interface Settlement {
+  charged: bigint;
+  excess: bigint;
+  alerts: BudgetAlert[];
+}
+
+/**
+ * The settlement rule: a call is charged its cost, but never more than it reserved. The reservation
+ * is all its budgets agreed to hold, so charging above it could pass a limit that concurrent calls
+ * were refused for. A cost above the reservation means the worst case was priced wrong (a provider
+ * reporting more than the bounds allow, a price that changed); the excess is returned so the caller
+ * records it as an anomaly.
+ */
+export function chargeWithin(cost: bigint, reserved: bigint): { charged: bigint; excess: bigint } {
+  if (cost <= reserved) return { charged: cost, excess: 0n };
+  return { charged: reserved, excess: cost - reserved };
+}
+
 class Refused extends Error {
   constructor(readonly refusal: BudgetRefusal) {
     super('budget refused');
@@ -65,6 +84,32 @@ export function createBudgetService(options: {
   };
   const ownerPayload = (owner: BudgetOwner) =>
     'userId' in owner ? { type: 'user', id: owner.userId } : { type: 'team', id: owner.teamId };
+
+  /** Releases what the reservation still holds and charges `cost` to its budgets; returns the soft alerts crossed. */
+  async function settleHeld(tx: Queryable, reservation: Reservation, cost: bigint): Promise<BudgetAlert[]> {
+    const now = clock();
+    let released = 0n;
+    if (reservation.id) {
+      const [held] = await tx<{ amount_micros: bigint }[]>`delete from reservations where id = ${reservation.id} returning amount_micros`;
+      released = held?.amount_micros ?? 0n;
+    }
+    const alerts: BudgetAlert[] = [];
+    for (const budget of reservation.budgets) {
+      const row = await repo.charge(tx, budget.id, released, cost, periodStart(budget.period, now, timeZone));
+      if (!row || cost === 0n) continue;
+      const crossed = row.spent_micros * 100n >= row.limit_micros * BigInt(row.soft_alert_pct);
+      if (crossed && (await repo.markAlerted(tx, row))) {
+        alerts.push({
+          budgetId: row.id,
+          scope: row.user_id ? 'user' : 'team',
+          period: row.period,
+          spentMicros: row.spent_micros,
+          limitMicros: row.limit_micros,
+        });
+      }
+    }
+    return alerts;
+  }
 
   return {
     timeZone,
@@ -153,31 +198,13 @@ export function createBudgetService(options: {
 
     /**
      * Inside the caller's transaction (with its usage and audit rows): releases the reservation and
-     * charges the real cost to the same budgets. Returns the soft alerts this charge crossed.
+     * charges the real cost to the same budgets, never more than was reserved (see `chargeWithin`).
+     * Returns what was charged, the excess left uncharged, and the soft alerts the charge crossed.
      */
-    async settle(tx: Queryable, reservation: Reservation, cost: bigint): Promise<BudgetAlert[]> {
-      const now = clock();
-      let released = 0n;
-      if (reservation.id) {
-        const [held] = await tx<{ amount_micros: bigint }[]>`delete from reservations where id = ${reservation.id} returning amount_micros`;
-        released = held?.amount_micros ?? 0n;
-      }
-      const alerts: BudgetAlert[] = [];
-      for (const budget of reservation.budgets) {
-        const row = await repo.charge(tx, budget.id, released, cost, periodStart(budget.period, now, timeZone));
-        if (!row || cost === 0n) continue;
-        const crossed = row.spent_micros * 100n >= row.limit_micros * BigInt(row.soft_alert_pct);
-        if (crossed && (await repo.markAlerted(tx, row))) {
-          alerts.push({
-            budgetId: row.id,
-            scope: row.user_id ? 'user' : 'team',
-            period: row.period,
-            spentMicros: row.spent_micros,
-            limitMicros: row.limit_micros,
-          });
-        }
-      }
-      return alerts;
+    async settle(tx: Queryable, reservation: Reservation, cost: bigint): Promise<Settlement> {
+      const { charged, excess } = chargeWithin(cost, reservation.amount);
+      const alerts = await settleHeld(tx, reservation, charged);
+      return { charged, excess, alerts };
     },
 
     /** Releases reservations of calls that never settled (a crashed process). Safe across replicas. */

@@ -8,11 +8,13 @@ import type { BudgetService, Reservation } from '../budgets/budget-service.js';
 import type { Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { ProviderService, ResolvedModel } from '../providers/provider-service.js';
-import { costOf, inputTokensBound, type Prices, type TokenUsage, worstCaseCost } from './pricing.js';
+import { planCall } from './call-plan.js';
+import { costOf, type Prices, type TokenUsage, worstCaseCost } from './pricing.js';
 import { refusalBody, refusalMessage } from './refusal.js';
+import { parseRequest } from './requests.js';
 import { type CallRecord, settleCall } from './settle.js';
 import { createStreamMeter } from './stream-meter.js';
-import { AnthropicRequest, errorBody, OpenAIRequest, streamErrorEvent, usageFromResponse, type WireFormat } from './wire.js';
+import { errorBody, streamErrorEvent, usageFromResponse, type WireFormat } from './wire.js';
 
 export interface GatewayCaller {
   actor: Actor;
@@ -75,13 +77,11 @@ export function createGateway(options: GatewayOptions) {
     reply: FastifyReply,
   ): Promise<unknown> {
     const started = performance.now();
-    const parsed = (format === 'openai' ? OpenAIRequest : AnthropicRequest).safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue?.path.join('.') || 'body';
-      return fail(reply, format, 400, 'invalid_request_error', 'BAD_REQUEST', `Invalid ${where}: ${issue?.message ?? 'malformed request'}`);
-    }
-    const request = parsed.data as Record<string, unknown> & { model: string; stream?: boolean | undefined };
+    const parsed = parseRequest(format, body, headers);
+    if (!parsed.ok) return fail(reply, format, 400, 'invalid_request_error', 'BAD_REQUEST', parsed.message, { param: parsed.param });
+    const { call } = parsed;
+    const request = call.request;
+    const streamed = request.stream === true;
     const resolved = await options.providers.resolve(request.model);
     if (!resolved) {
       return fail(
@@ -131,10 +131,9 @@ export function createGateway(options: GatewayOptions) {
       return fail(reply, format, 402, 'budget_exceeded', 'BUDGET_EXCEEDED', SESSION_CAP_MESSAGE, { budget });
     }
 
-    const { payload, maxTokens } = prepare(format, request, resolved);
+    const plan = planCall(call, resolved.model);
     const prices = pricesOf(resolved);
-    const inputBound = inputTokensBound(payload);
-    const amount = worstCaseCost(inputBound, maxTokens, prices);
+    const amount = worstCaseCost(plan.inputTokens, plan.outputTokens, prices);
     const reserved = await options.budgets.reserve(caller.userId, amount);
     if (!reserved.ok) {
       await options.audit.recordAlone(caller.actor, {
@@ -160,16 +159,18 @@ export function createGateway(options: GatewayOptions) {
       model: resolved.model.name,
       providerId: resolved.provider.id,
       format,
-      stream: request.stream === true,
+      stream: streamed,
       reservation: reserved.reservation,
       latencyMs: performance.now() - started,
     });
-    const settle = (call: CallRecord) =>
-      settleCall(options, call).catch((error: unknown) => {
+    const settle = (settled: CallRecord) =>
+      settleCall(options, settled).catch((error: unknown) => {
         // The reservation stays held and the sweeper releases it; the call is logged for a manual look.
-        log.error({ err: error, model: call.model, userId: call.userId, costMicros: call.cost }, 'could not settle a model call');
+        log.error({ err: error, model: settled.model, userId: settled.userId, costMicros: settled.cost }, 'could not settle a model call');
       });
 
+    // A caller who hangs up stops a stream (the provider stops generating and we charge what was sent),
+    // but not a non-streamed call: the provider finishes and bills it anyway, so we wait for its usage.
     const abort = new AbortController();
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) abort.abort();
@@ -178,15 +179,19 @@ export function createGateway(options: GatewayOptions) {
     try {
       upstream = await upstreamRequest(upstreamUrl(format, resolved), {
         method: 'POST',
-        headers: upstreamHeaders(format, resolved, headers),
-        body: JSON.stringify(payload),
+        headers: upstreamHeaders(format, resolved, call.headers),
+        body: JSON.stringify(plan.payload),
         dispatcher: agent,
-        signal: abort.signal,
+        ...(streamed ? { signal: abort.signal } : {}),
       });
     } catch (error) {
-      await settle(
-        record({ usage: undefined, cost: 0n, outcome: abort.signal.aborted ? 'client_aborted' : 'upstream_error', status: 502 }),
-      );
+      if (streamed && abort.signal.aborted) {
+        // Left before the first byte: like a stream cut later, it pays at most for its input and the (no) output sent.
+        const cost = minBig(reserved.reservation.amount, worstCaseCost(plan.inputTokens, 0, prices));
+        await settle(record({ usage: undefined, cost, outcome: 'client_aborted', status: 502 }));
+        return reply;
+      }
+      await settle(record({ usage: undefined, cost: 0n, outcome: 'upstream_error', status: 502 }));
       if (abort.signal.aborted) return reply;
       log.warn({ err: error, provider: resolved.provider.name }, 'model provider unreachable');
       return reply
@@ -201,12 +206,16 @@ export function createGateway(options: GatewayOptions) {
         );
     }
 
-    if (upstream.statusCode >= 400 || request.stream !== true) {
+    if (upstream.statusCode >= 400 || !streamed) {
       const buffer = await readCapped(upstream.body, MAX_BUFFERED).catch(() => undefined);
-      const ok = upstream.statusCode < 400 && buffer !== undefined;
-      const usage = ok ? usageFromResponse(format, safeJson(buffer)) : undefined;
-      const cost = !ok ? 0n : usage ? costOf(usage, prices) : reserved.reservation.amount;
-      await settle(record({ usage, cost, outcome: ok ? 'ok' : 'upstream_error', status: upstream.statusCode }));
+      const answered = upstream.statusCode < 400;
+      const usage = answered && buffer !== undefined ? usageFromResponse(format, safeJson(buffer)) : undefined;
+      // The provider bills an answer it sent, whether or not the caller stayed or its body could be read:
+      // its usage when reported, else the reservation; an error status costs nothing.
+      const cost = !answered ? 0n : usage ? costOf(usage, prices) : reserved.reservation.amount;
+      const outcome = !answered || buffer === undefined ? 'upstream_error' : abort.signal.aborted ? 'client_aborted' : 'ok';
+      await settle(record({ usage, cost, outcome, status: upstream.statusCode }));
+      if (abort.signal.aborted) return reply;
       if (buffer === undefined)
         return reply.status(502).send(errorBody(format, 'api_error', 'UPSTREAM_ERROR', 'The model provider sent an unreadable answer.'));
       for (const name of FORWARDED) if (upstream.headers[name]) reply.header(name, upstream.headers[name]);
@@ -216,7 +225,7 @@ export function createGateway(options: GatewayOptions) {
     return stream(format, upstream, reply, abort, {
       reservation: reserved.reservation,
       prices,
-      inputBound,
+      inputBound: plan.inputTokens,
       finish: (partial) => settle(record(partial)),
     });
   }
@@ -279,24 +288,6 @@ async function stream(
   return reply;
 }
 
-function prepare(
-  format: WireFormat,
-  request: Record<string, unknown>,
-  resolved: ResolvedModel,
-): { payload: Record<string, unknown>; maxTokens: number } {
-  const limit = resolved.model.output_limit;
-  const payload: Record<string, unknown> = { ...request, model: resolved.model.upstream_model };
-  if (format === 'anthropic') {
-    const maxTokens = Math.min((request.max_tokens as number | undefined) ?? limit, limit);
-    return { payload: { ...payload, max_tokens: maxTokens }, maxTokens };
-  }
-  const field = request.max_completion_tokens !== undefined ? 'max_completion_tokens' : 'max_tokens';
-  const maxTokens = Math.min((request[field] as number | undefined) ?? limit, limit);
-  payload[field] = maxTokens;
-  if (request.stream === true) payload.stream_options = { ...(request.stream_options as object | undefined), include_usage: true };
-  return { payload, maxTokens };
-}
-
 function pricesOf({ model }: ResolvedModel): Prices {
   return { input: model.price_input, output: model.price_output, cacheRead: model.price_cache_read, cacheWrite: model.price_cache_write };
 }
@@ -307,7 +298,8 @@ function upstreamUrl(format: WireFormat, { provider }: ResolvedModel): string {
   return provider.base_url.endsWith('/v1') ? `${provider.base_url}/messages` : `${provider.base_url}/v1/messages`;
 }
 
-function upstreamHeaders(format: WireFormat, { apiKey }: ResolvedModel, incoming: Record<string, unknown>): Record<string, string> {
+/** Our own headers only: of the caller's, just the parsed Anthropic version and allowed betas go on. */
+function upstreamHeaders(format: WireFormat, { apiKey }: ResolvedModel, forwarded: Record<string, string>): Record<string, string> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
@@ -318,9 +310,7 @@ function upstreamHeaders(format: WireFormat, { apiKey }: ResolvedModel, incoming
     return headers;
   }
   if (apiKey) headers['x-api-key'] = apiKey;
-  headers['anthropic-version'] = typeof incoming['anthropic-version'] === 'string' ? incoming['anthropic-version'] : '2023-06-01';
-  if (typeof incoming['anthropic-beta'] === 'string') headers['anthropic-beta'] = incoming['anthropic-beta'];
-  return headers;
+  return { ...forwarded, ...headers };
 }
 
 async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<Buffer> {

@@ -6,25 +6,6 @@ export type WireFormat = 'openai' | 'anthropic';
 
 const count = z.number().int().nonnegative().catch(0);
 
-/** A Chat Completions request: what we read; everything else passes through untouched. */
-export const OpenAIRequest = z.looseObject({
-  model: z.string().min(1).max(200),
-  messages: z.array(z.unknown()).min(1).max(100_000),
-  stream: z.boolean().optional(),
-  max_tokens: z.number().int().positive().optional(),
-  max_completion_tokens: z.number().int().positive().optional(),
-  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).optional(),
-});
-export type OpenAIRequest = z.infer<typeof OpenAIRequest>;
-
-export const AnthropicRequest = z.looseObject({
-  model: z.string().min(1).max(200),
-  messages: z.array(z.unknown()).min(1).max(100_000),
-  stream: z.boolean().optional(),
-  max_tokens: z.number().int().positive().optional(),
-});
-export type AnthropicRequest = z.infer<typeof AnthropicRequest>;
-
 const OpenAIUsage = z.looseObject({
   prompt_tokens: count,
   completion_tokens: count,
