@@ -37,7 +37,8 @@ export async function buildApp({ config, sql, logger }: AppOptions): Promise<Fas
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: false,
+    // Off unless configured: only a named proxy may say who the client is (X-Forwarded-For).
+    trustProxy: config.trustProxy,
     requestIdHeader: false,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

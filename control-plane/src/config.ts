@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { isTimeZone } from '@switchboard/protocol';
 import { z } from 'zod';
@@ -5,6 +6,39 @@ import { z } from 'zod';
 const Port = z.coerce.number().int().min(0).max(65535);
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const count = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+/** proxy-addr's names for address ranges, accepted alongside addresses and CIDRs. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_RANGES.has(entry)) return true;
+  const [address, bits, extra] = entry.split('/');
+  const family = address ? isIP(address) : 0;
+  if (family === 0 || extra !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
+
+/**
+ * Fastify's `trustProxy`: off, or the addresses of the proxies in front. Never "trust anyone",
+ * and no hop count: neither can tell a proxy from a client that forged X-Forwarded-For itself.
+ */
+const TrustProxy = z
+  .string()
+  .trim()
+  .transform((value, ctx): false | string[] => {
+    if (/^(off|false)$/i.test(value)) return false;
+    const entries = value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    if (entries.length > 0 && entries.every(isProxyEntry)) return entries;
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be off or a comma-separated list of proxy addresses or CIDRs (or loopback, linklocal, uniquelocal); "true" and hop counts are refused because they would believe an X-Forwarded-For any client can forge',
+    });
+    return z.NEVER;
+  });
 
 /** Every environment variable the control plane reads, parsed once at boot. */
 export const ConfigSchema = z
@@ -33,6 +67,15 @@ export const ConfigSchema = z
       .max(100_000)
       .default(30)
       .describe('Failed authentications allowed per client IP per minute before 429'),
+    SWITCHBOARD_TRUST_PROXY: TrustProxy.default(false).describe(
+      'Reverse proxies whose X-Forwarded-For names the client address: off, or their addresses/CIDRs (comma-separated)',
+    ),
+    SWITCHBOARD_AUDIT_MIN_RETENTION_DAYS: count(1, 36_500, 30).describe(
+      'Audit rows younger than this many days are never removed: retention refuses a newer "before"',
+    ),
+    SWITCHBOARD_AUDIT_ANCHOR_INTERVAL_S: count(5, 86_400, 60).describe(
+      'How often the audit chain is checked and its head signed into <data dir>/audit-anchor.json',
+    ),
     SWITCHBOARD_AUDIT_PROMPTS: z
       .enum(['full', 'hash'])
       .default('full')
@@ -60,6 +103,11 @@ export const ConfigSchema = z
     SWITCHBOARD_HARNESS_MAX_RSS_MB: count(256, 1_048_576, 4096).describe(
       'Recycle the shared OpenCode above this resident memory (MiB, whole process tree)',
     ),
+    SWITCHBOARD_HARNESS_USER: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a system user name such as switchboard-harness')
+      .default('switchboard-harness')
+      .describe('When the control plane runs as root: the unprivileged system user OpenCode and its commands run as (created if missing)'),
     SWITCHBOARD_HARNESS_WAIT_S: count(0, 600, 30).describe(
       'How long a new session or prompt waits for an agent runtime that is starting or restarting',
     ),
@@ -98,6 +146,9 @@ export const ConfigSchema = z
     adminEmail: env.SWITCHBOARD_ADMIN_EMAIL.toLowerCase(),
     bodyLimitBytes: env.SWITCHBOARD_BODY_LIMIT_BYTES,
     authFailuresPerMinute: env.SWITCHBOARD_AUTH_FAILURES_PER_MINUTE,
+    trustProxy: env.SWITCHBOARD_TRUST_PROXY,
+    auditMinRetentionDays: env.SWITCHBOARD_AUDIT_MIN_RETENTION_DAYS,
+    auditAnchorIntervalS: env.SWITCHBOARD_AUDIT_ANCHOR_INTERVAL_S,
     auditPrompts: env.SWITCHBOARD_AUDIT_PROMPTS,
     masterKey: env.SWITCHBOARD_MASTER_KEY ? decodeMasterKey(env.SWITCHBOARD_MASTER_KEY) : undefined,
     budgetTimeZone: env.SWITCHBOARD_BUDGET_TIMEZONE,
@@ -108,6 +159,7 @@ export const ConfigSchema = z
     importKeys: { anthropic: env.ANTHROPIC_API_KEY, openai: env.OPENAI_API_KEY },
     harness: env.SWITCHBOARD_HARNESS,
     harnessMaxRssBytes: env.SWITCHBOARD_HARNESS_MAX_RSS_MB * 1024 * 1024,
+    harnessUser: env.SWITCHBOARD_HARNESS_USER,
     harnessWaitS: env.SWITCHBOARD_HARNESS_WAIT_S,
     approvalTimeoutS: env.SWITCHBOARD_APPROVAL_TIMEOUT_S,
     scheduleCatchUpS: env.SWITCHBOARD_SCHEDULE_CATCHUP_S,

@@ -2,6 +2,7 @@ import { ErrorEnvelope } from '@switchboard/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
 import { dump } from '../fixtures/json.js';
+import { connectRpc } from '../fixtures/rpc-client.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -230,17 +231,88 @@ describe('teams', () => {
 });
 
 describe('rate limits', () => {
-  it('answers 429 after too many failed authentications from one address', async () => {
+  const wrong = (i: number) => `sb_w${i}ongwrongwrongwrongwrongwrong`;
+
+  it('answers 429 after too many failed authentications from one address, and still lets valid tokens in', async () => {
     const limited = await createTestApp({ SWITCHBOARD_AUTH_FAILURES_PER_MINUTE: '3' });
     try {
+      const member = await limited.createUser('member');
       const statuses: number[] = [];
-      for (let i = 0; i < 6; i++) statuses.push((await limited.request('sb_wrongwrongwrongwrongwrong', 'GET', '/api/v1/me')).status);
+      for (let i = 0; i < 6; i++) statuses.push((await limited.request(wrong(i), 'GET', '/api/v1/me')).status);
       expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
-      expect((await limited.request(limited.adminToken, 'GET', '/api/v1/me')).status).toBe(429);
-      const rows = await limited.db.sql`select action from audit_events where outcome = 'denied' order by id`;
+      const refused = await limited.request(null, 'GET', '/api/v1/me');
+      expectError(refused, 429, 'RATE_LIMITED');
+      expect(refused.body.error.message).toMatch(/from this address/);
+      // Everyone behind one proxy shares its address: one person's failures must not lock the rest out.
+      expect((await limited.request(limited.adminToken, 'GET', '/api/v1/me')).status).toBe(200);
+      expect((await limited.request(member.token, 'GET', '/api/v1/me')).status).toBe(200);
+      const rows = await limited.db.sql`select action, payload from audit_events where outcome = 'denied' order by id`;
       expect(rows.map((row) => row.action)).toEqual(['auth.denied', 'auth.denied', 'auth.denied', 'auth.rate_limited']);
+      expect(rows[3]!.payload).toMatchObject({ scope: 'address' });
     } finally {
       await limited.close();
+    }
+  });
+
+  it('limits one account however many addresses its failures come from, and no one else', async () => {
+    const limited = await createTestApp({ SWITCHBOARD_AUTH_FAILURES_PER_MINUTE: '3', SWITCHBOARD_TRUST_PROXY: '127.0.0.1' });
+    try {
+      const from = async (address: string, token: string) =>
+        limited.app.inject({
+          method: 'GET',
+          url: '/api/v1/me',
+          headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': address },
+        });
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) statuses.push((await from(`203.0.113.${i + 1}`, `sb_same${i}wrongwrongwrongwrongwrong`)).statusCode);
+      expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
+      const limitedAnswer = await from('203.0.113.50', 'sb_sameXwrongwrongwrongwrongwrong');
+      expect(limitedAnswer.json().error.message).toMatch(/with this token/);
+      expect((await from('203.0.113.50', wrong(1))).statusCode).toBe(401);
+      expect((await from('203.0.113.1', limited.adminToken)).statusCode).toBe(200);
+      const rows = await limited.db.sql<{ ip: string; action: string; payload: any }[]>`
+        select ip, action, payload from audit_events where outcome = 'denied' order by id`;
+      expect(rows.slice(0, 3).map((row) => row.ip)).toEqual(['203.0.113.1', '203.0.113.2', '203.0.113.3']);
+      expect(rows[3]).toMatchObject({ action: 'auth.rate_limited', ip: '203.0.113.4', payload: { scope: 'account' } });
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('holds the WebSocket, the gateway and REST to one count, without locking out valid tokens', async () => {
+    const limited = await createTestApp({ SWITCHBOARD_AUTH_FAILURES_PER_MINUTE: '3' });
+    try {
+      const baseUrl = await limited.app.listen({ host: '127.0.0.1', port: 0 });
+      for (let i = 0; i < 2; i++) expect((await limited.request(wrong(i), 'GET', '/api/v1/me')).status).toBe(401);
+      const model = await fetch(`${baseUrl}/gateway/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${wrong(2)}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(model.status).toBe(401);
+      await expect(connectRpc(baseUrl, wrong(3))).rejects.toMatchObject({ status: 429 });
+      const rpc = await connectRpc(baseUrl, limited.adminToken);
+      await rpc.close();
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('believes X-Forwarded-For only from a proxy named in SWITCHBOARD_TRUST_PROXY', async () => {
+    const addressOf = async (app: TestApp, remoteAddress: string) => {
+      await app.app.inject({ method: 'GET', url: '/api/v1/me', remoteAddress, headers: { 'x-forwarded-for': '198.51.100.7' } });
+      const [row] = await app.db.sql<{ ip: string }[]>`select ip from audit_events where action = 'auth.denied' order by id desc limit 1`;
+      return row!.ip;
+    };
+    expect(await addressOf(t, '127.0.0.1')).toBe('127.0.0.1');
+    const proxied = await createTestApp({ SWITCHBOARD_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' });
+    try {
+      expect(await addressOf(proxied, '127.0.0.1')).toBe('198.51.100.7');
+      expect(await addressOf(proxied, '10.1.2.3')).toBe('198.51.100.7');
+      // A client that is not one of the proxies cannot forge its address.
+      expect(await addressOf(proxied, '192.0.2.44')).toBe('192.0.2.44');
+    } finally {
+      await proxied.close();
     }
   });
 });

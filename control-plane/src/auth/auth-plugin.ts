@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } f
 import fp from 'fastify-plugin';
 import type { Actor, AuditAction } from '../audit/actions.js';
 import { AppError, forbidden } from '../errors.js';
-import { createWindowCounter } from './rate-limiter.js';
+import { type AuthFailureLimiter, createAuthFailureLimiter, type FailureScope } from './rate-limiter.js';
 import { touchLastUsed } from './token-repository.js';
 import { verifyToken } from './verify-token.js';
 
@@ -23,6 +23,8 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     authenticate: (request: FastifyRequest) => Promise<void>;
+    /** Failed authentications per address and per account, shared by every way in (REST, gateway, MCP, WebSocket). */
+    authFailures: AuthFailureLimiter;
     requireRole: (...roles: Role[]) => preHandlerAsyncHookHandler;
   }
 }
@@ -36,17 +38,21 @@ export function actorOf(request: FastifyRequest): Actor {
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 const authPlugin: FastifyPluginAsync<{ failuresPerMinute: number }> = async (app, options) => {
-  const failures = createWindowCounter({ limit: options.failuresPerMinute });
+  const failures = createAuthFailureLimiter({ limit: options.failuresPerMinute });
+  app.decorate('authFailures', failures);
 
-  async function reject(request: FastifyRequest, reason: string): Promise<never> {
+  async function reject(request: FastifyRequest, reason: string, credential?: string): Promise<never> {
     const ip = request.ip;
-    const count = failures.hit(ip);
-    if (count > options.failuresPerMinute) {
-      // Record the moment a client crosses the limit, then stay quiet for the rest of the window.
-      if (count === options.failuresPerMinute + 1) {
-        await app.audit.recordAlone({ type: 'anonymous', ip }, { action: 'auth.rate_limited', outcome: 'denied', payload: { reason } });
+    const verdict = failures.fail({ address: ip, credential });
+    if (verdict.limited) {
+      // Record the moment a client or an account crosses the limit, then stay quiet for the rest of the window.
+      if (verdict.first) {
+        await app.audit.recordAlone(
+          { type: 'anonymous', ip },
+          { action: 'auth.rate_limited', outcome: 'denied', payload: { reason, scope: verdict.scope } },
+        );
       }
-      throw new AppError('RATE_LIMITED', 'Too many failed sign-in attempts from this address. Wait a minute and try again.');
+      throw new AppError('RATE_LIMITED', limitedText(verdict.scope));
     }
     await app.audit.recordAlone(
       { type: 'anonymous', ip },
@@ -58,14 +64,12 @@ const authPlugin: FastifyPluginAsync<{ failuresPerMinute: number }> = async (app
   app.decorateRequest('auth', null as unknown as AuthContext);
 
   app.decorate('authenticate', async (request: FastifyRequest) => {
-    // An address that used up its failures is refused even with a valid token until the window ends.
-    if (failures.exceeded(request.ip)) return reject(request, 'rate_limited');
     const header = request.headers.authorization;
     if (!header) return reject(request, 'missing_token');
     const match = BEARER.exec(header);
     if (!match?.[1]) return reject(request, 'malformed_header');
     const verified = await verifyToken(app.sql, match[1]);
-    if (!verified.ok) return reject(request, verified.reason);
+    if (!verified.ok) return reject(request, verified.reason, match[1]);
     request.auth = verified.auth;
     if (!verified.lastUsedAt || Date.now() - verified.lastUsedAt.getTime() > 60_000) {
       touchLastUsed(app.sql, verified.auth.tokenId).catch((error) => request.log.warn({ err: error }, 'could not update token last use'));
@@ -78,6 +82,12 @@ const authPlugin: FastifyPluginAsync<{ failuresPerMinute: number }> = async (app
     }
   });
 };
+
+function limitedText(scope: FailureScope): string {
+  return scope === 'account'
+    ? 'Too many failed sign-in attempts with this token. Wait a minute and try again.'
+    : 'Too many failed sign-in attempts from this address. Wait a minute and try again.';
+}
 
 function reasonText(reason: string): string {
   switch (reason) {

@@ -41,3 +41,45 @@ export function createWindowCounter({
     },
   };
 }
+
+export type FailureScope = 'address' | 'account';
+
+export type FailureVerdict = { limited: false } | { limited: true; scope: FailureScope; first: boolean };
+
+const ACCOUNT_CHARS = 4;
+
+/**
+ * What a presented credential says about whose it is before any lookup: its kind prefix (`sb_`,
+ * `sbk_`) and the next four characters, which is the hint the API shows for a token. Two tokens
+ * rarely share it; a guesser cycling random tokens spreads over many, and is held by its address.
+ */
+export function credentialAccount(credential: string | undefined): string | undefined {
+  if (!credential) return undefined;
+  const prefix = /^[A-Za-z]{1,8}_/.exec(credential)?.[0] ?? '';
+  return credential.slice(0, prefix.length + ACCOUNT_CHARS);
+}
+
+/**
+ * The one rule for failed authentications, shared by REST, the gateway, MCP and the WebSocket:
+ * each failure counts against the client address and against the account the credential names.
+ * Past the limit on either, failures answer 429 (and the audit trail hears it once, not every
+ * time). A valid credential is never refused because others failed: behind a proxy or a NAT many
+ * people share one address, and one of them must not be able to lock the rest out.
+ */
+export function createAuthFailureLimiter(options: { limit: number; windowMs?: number; maxKeys?: number; now?: () => number }) {
+  const addresses = createWindowCounter(options);
+  const accounts = createWindowCounter(options);
+  return {
+    fail({ address, credential }: { address: string; credential?: string | undefined }): FailureVerdict {
+      const byAddress = addresses.hit(address);
+      const account = credentialAccount(credential);
+      const byAccount = account === undefined ? 0 : accounts.hit(account);
+      const over = options.limit + 1;
+      if (byAddress < over && byAccount < over) return { limited: false };
+      if (byAccount === over) return { limited: true, scope: 'account', first: true };
+      return { limited: true, scope: byAddress >= over ? 'address' : 'account', first: byAddress === over };
+    },
+  };
+}
+
+export type AuthFailureLimiter = ReturnType<typeof createAuthFailureLimiter>;

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../audit/actions.js';
-import { createWindowCounter } from '../auth/rate-limiter.js';
 import { verifyToken } from '../auth/verify-token.js';
 import type { GatewayCaller } from './gateway-service.js';
 import { SESSION_KEY_PREFIX } from './session-keys.js';
@@ -14,13 +13,12 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
  * caller's own format, so SDKs and agents read them natively.
  */
 export const gatewayRoutes: FastifyPluginAsync = async (app) => {
-  const failures = createWindowCounter({ limit: app.config.authFailuresPerMinute });
+  const failures = app.authFailures;
 
   async function authenticate(request: FastifyRequest, format: WireFormat): Promise<GatewayCaller | { status: number; body: unknown }> {
     const ip = request.ip;
-    const deny = async (reason: string) => {
-      const count = failures.hit(ip);
-      if (count > app.config.authFailuresPerMinute) {
+    const deny = async (reason: string, credential?: string) => {
+      if (failures.fail({ address: ip, credential }).limited) {
         return {
           status: 429,
           body: errorBody(format, 'rate_limit_error', 'RATE_LIMITED', 'Too many failed sign-in attempts from this address.'),
@@ -35,7 +33,6 @@ export const gatewayRoutes: FastifyPluginAsync = async (app) => {
         body: errorBody(format, 'authentication_error', 'UNAUTHORIZED', 'Send a Switchboard token or session key as the API key.'),
       };
     };
-    if (failures.exceeded(ip)) return deny('rate_limited');
     const header = request.headers.authorization;
     const key =
       (header && BEARER.exec(header)?.[1]) || (typeof request.headers['x-api-key'] === 'string' ? request.headers['x-api-key'] : undefined);
@@ -44,8 +41,8 @@ export const gatewayRoutes: FastifyPluginAsync = async (app) => {
 
     if (key.startsWith(SESSION_KEY_PREFIX)) {
       const owner = await app.sessionKeys.lookup(key);
-      if (!owner) return deny('unknown_session_key');
-      if (owner.disabled) return deny('user_disabled');
+      if (!owner) return deny('unknown_session_key', key);
+      if (owner.disabled) return deny('user_disabled', key);
       const actor: Actor = { type: 'user', userId: owner.userId, ip };
       const caller: GatewayCaller = {
         actor,
@@ -58,7 +55,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (app) => {
       return checkHarnessSession(caller, format);
     }
     const verified = await verifyToken(app.sql, key);
-    if (!verified.ok) return deny(verified.reason);
+    if (!verified.ok) return deny(verified.reason, key);
     const { user, tokenId } = verified.auth;
     const actor: Actor = { type: 'user', userId: user.id, tokenId, ip };
     return checkHarnessSession({ actor, userId: user.id, tokenId, sessionId: null, sessionKeyId: null, harnessSessionId }, format);

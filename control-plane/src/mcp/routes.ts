@@ -1,7 +1,6 @@
 import { McpServerName } from '@switchboard/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Agent } from 'undici';
-import { createWindowCounter } from '../auth/rate-limiter.js';
 import { JsonRpcMessage, rpcError } from './jsonrpc.js';
 import { answerMemory } from './memory-server.js';
 import { forwardMcp } from './proxy.js';
@@ -16,19 +15,18 @@ import { gateToolCalls } from './tool-gate.js';
 export const mcpRoutes: FastifyPluginAsync = async (app) => {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  const failures = createWindowCounter({ limit: app.config.authFailuresPerMinute });
+  const failures = app.authFailures;
   const dispatcher = new Agent({ headersTimeout: 60_000, bodyTimeout: 0, connections: 64 });
   app.addHook('onClose', async () => dispatcher.close());
 
   async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<McpSession | undefined> {
     const ip = request.ip;
-    if (failures.exceeded(ip)) {
-      reply.status(429).send(rpcError(null, -32029, 'Too many failed attempts from this address.'));
-      return undefined;
-    }
     const found = await sessionFromKey(app, request);
     if (typeof found !== 'string') return found;
-    failures.hit(ip);
+    if (failures.fail({ address: ip, credential: /^Bearer\s+(\S+)/i.exec(request.headers.authorization ?? '')?.[1] }).limited) {
+      reply.status(429).send(rpcError(null, -32029, 'Too many failed attempts.'));
+      return undefined;
+    }
     await app.audit.recordAlone(
       { type: 'anonymous', ip },
       { action: 'auth.denied', outcome: 'denied', payload: { reason: found, url: request.url.split('?')[0] } },

@@ -4,7 +4,6 @@ import type { FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
 import { listenForAccessChanges } from '../auth/access-changes.js';
 import type { AuthContext } from '../auth/auth-plugin.js';
-import { createWindowCounter } from '../auth/rate-limiter.js';
 import { verifyToken } from '../auth/verify-token.js';
 import { serveConnection } from './connection.js';
 
@@ -31,7 +30,7 @@ interface Live {
 export async function attachRpcEndpoint(app: FastifyInstance): Promise<() => Promise<void>> {
   const { config } = app;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxMessageBytes, perMessageDeflate: false });
-  const failures = createWindowCounter({ limit: config.authFailuresPerMinute });
+  const failures = app.authFailures;
   const live = new Set<Live>();
   const unlisten = await listenForAccessChanges(app.sql, (change) => {
     for (const connection of live) {
@@ -59,12 +58,11 @@ export async function attachRpcEndpoint(app: FastifyInstance): Promise<() => Pro
     const url = request.url?.split('?')[0];
     if (url !== '/rpc') return socket.destroy();
     const ip = request.socket.remoteAddress ?? 'unknown';
-    if (failures.exceeded(ip))
-      return refuse(socket, 429, 'RATE_LIMITED', 'Too many failed sign-in attempts from this address. Wait a minute.');
     authenticate(request).then(
       async (auth) => {
         if (typeof auth === 'string') {
-          failures.hit(ip);
+          if (failures.fail({ address: ip, credential: BEARER.exec(request.headers.authorization ?? '')?.[1] }).limited)
+            return refuse(socket, 429, 'RATE_LIMITED', 'Too many failed sign-in attempts. Wait a minute.');
           await app.audit.recordAlone(
             { type: 'anonymous', ip },
             { action: 'auth.denied', outcome: 'denied', payload: { reason: auth, url: '/rpc' } },

@@ -46,4 +46,26 @@ describe('loadConfig', () => {
     expect(message).toContain('DATABASE_URL=(hidden): must start with postgres://');
     expect(message).not.toContain('secret');
   });
+
+  it('trusts no proxy by default, and only named proxies when told', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ SWITCHBOARD_TRUST_PROXY: 'off' }).trustProxy).toBe(false);
+    expect(loadConfig({ SWITCHBOARD_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1,loopback' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+      'loopback',
+    ]);
+    for (const bad of ['true', '1', '10.0.0.0/33', 'proxy.internal', '10.0.0.1/8/1']) {
+      expect(() => loadConfig({ SWITCHBOARD_TRUST_PROXY: bad }), bad).toThrow(
+        /SWITCHBOARD_TRUST_PROXY=.*must be off or a comma-separated list/,
+      );
+    }
+  });
+
+  it('keeps audit rows 30 days at least unless told otherwise, and never less than a day', () => {
+    expect(loadConfig({})).toMatchObject({ auditMinRetentionDays: 30, auditAnchorIntervalS: 60 });
+    expect(loadConfig({ SWITCHBOARD_AUDIT_MIN_RETENTION_DAYS: '365' }).auditMinRetentionDays).toBe(365);
+    expect(() => loadConfig({ SWITCHBOARD_AUDIT_MIN_RETENTION_DAYS: '0' })).toThrow(/SWITCHBOARD_AUDIT_MIN_RETENTION_DAYS="0"/);
+  });
 });
