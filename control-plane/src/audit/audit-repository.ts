@@ -126,6 +126,42 @@ export function cursorAuditRows(sql: Sql, filter: AuditFilter, batch: number) {
     order by id asc`.cursor(batch);
 }
 
+/**
+ * Retention in the caller's transaction: removes the whole prefix of rows older than `before` (it
+ * stops at the first newer row, so a clock that stepped back never takes a young row with it),
+ * moves the retention point to the last removed row, and appends a checkpoint row whose seal
+ * proves the removal went through these rules.
+ */
+export async function retainPrefix(
+  tx: Queryable,
+  actor: Actor,
+  before: Date,
+  seal: (throughId: bigint, hash: Buffer) => string,
+): Promise<{ deleted: number; throughId: bigint | null }> {
+  const [head] = await tx<{ last_id: bigint }[]>`select last_id from audit_head for update`;
+  const [retention] = await tx<{ through_id: bigint }[]>`select through_id from audit_anchor`;
+  if (!head || !retention) throw new Error('audit_head or audit_anchor is missing: the audit migration did not run');
+  const [firstKept] = await tx<{ id: bigint }[]>`select id from audit_events where at >= ${before} order by id limit 1`;
+  const throughId = firstKept ? firstKept.id - 1n : head.last_id;
+  const [last] =
+    throughId > retention.through_id ? await tx<{ hash: Buffer }[]>`select hash from audit_events where id = ${throughId}` : [];
+  if (!last) {
+    await appendAuditRows(tx, actor, [{ action: 'audit.retention', payload: { before, deleted: 0 } }]);
+    return { deleted: 0, throughId: null };
+  }
+  await tx`select set_config('switchboard.audit_retention', 'on', true)`;
+  const deleted = await tx`delete from audit_events where id <= ${throughId}`;
+  await tx`update audit_anchor set through_id = ${throughId}, hash = ${last.hash}`;
+  await tx`select set_config('switchboard.audit_retention', 'off', true)`;
+  await appendAuditRows(tx, actor, [
+    {
+      action: 'audit.retention',
+      payload: { before, deleted: deleted.count, throughId, anchorHash: last.hash.toString('hex'), seal: seal(throughId, last.hash) },
+    },
+  ]);
+  return { deleted: deleted.count, throughId };
+}
+
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (char) => `\\${char}`);
 }

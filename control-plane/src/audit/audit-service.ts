@@ -4,8 +4,8 @@ import type { AuditEvent, AuditVerifyResult } from '@switchboard/protocol';
 import type { Queryable, Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { Actor, AuditEntry } from './actions.js';
-import { type AuditFilter, type AuditRow, appendAuditRows, cursorAuditRows, queryAuditRows, toChainedRow } from './audit-repository.js';
-import { chainHash, GENESIS_HASH } from './chain.js';
+import { type AuditFilter, type AuditRow, appendAuditRows, cursorAuditRows, queryAuditRows } from './audit-repository.js';
+import { toVerifyResult, verifyChain } from './chain-verify.js';
 
 export interface AuditServiceOptions {
   sql: Sql;
@@ -63,60 +63,12 @@ export function createAuditService({ sql, log, prompts }: AuditServiceOptions) {
       return Readable.from(lines(), { objectMode: false });
     },
 
-    verify: (batch = 2000) => verifyChain(sql, batch),
-
     /**
-     * Retention: removes every row older than `before` (a whole prefix of the chain), moves the
-     * anchor to the last removed row and records the checkpoint as a new row, in one transaction.
+     * The chain as the database alone tells it. The verify route checks it against the signed
+     * anchor as well (see integrity-service.ts): without that, deleting a whole trail goes unseen.
      */
-    async retain(actor: Actor, before: Date): Promise<{ deleted: number; throughId: bigint | null }> {
-      return sql.begin(async (tx) => {
-        await tx`select 1 from audit_head for update`;
-        const [last] = await tx<{ id: bigint; hash: Buffer }[]>`
-          select id, hash from audit_events where at < ${before} order by id desc limit 1`;
-        if (!last) {
-          await appendAuditRows(tx, actor, [{ action: 'audit.retention', payload: { before, deleted: 0 } }]);
-          return { deleted: 0, throughId: null };
-        }
-        await tx`select set_config('switchboard.audit_retention', 'on', true)`;
-        const deleted = await tx`delete from audit_events where id <= ${last.id}`;
-        await tx`update audit_anchor set through_id = ${last.id}, hash = ${last.hash}`;
-        await tx`select set_config('switchboard.audit_retention', 'off', true)`;
-        await appendAuditRows(tx, actor, [
-          {
-            action: 'audit.retention',
-            payload: { before, deleted: deleted.count, throughId: last.id, anchorHash: last.hash.toString('hex') },
-          },
-        ]);
-        return { deleted: deleted.count, throughId: last.id };
-      });
-    },
+    verify: async (batch = 2000): Promise<AuditVerifyResult> => toVerifyResult(await verifyChain(sql, { batch })),
   };
-}
-
-async function verifyChain(sql: Sql, batch: number): Promise<AuditVerifyResult> {
-  return sql.begin('isolation level repeatable read read only', async (tx) => {
-    const [anchor] = await tx<{ through_id: bigint; hash: Buffer }[]>`select through_id, hash from audit_anchor`;
-    const [head] = await tx<{ last_id: bigint; last_hash: Buffer }[]>`select last_id, last_hash from audit_head`;
-    if (!anchor || !head) return { ok: false, checked: 0, reason: 'The audit anchor or head row is missing.' };
-    let expectedId = anchor.through_id + 1n;
-    let prev: Buffer = anchor.through_id === 0n ? GENESIS_HASH : anchor.hash;
-    let checked = 0;
-    const bad = (id: bigint, reason: string) => ({ ok: false, checked, firstBadId: id.toString(), reason });
-    for await (const rows of tx<AuditRow[]>`select * from audit_events order by id`.cursor(batch)) {
-      for (const row of rows) {
-        if (row.id !== expectedId) return bad(expectedId, `Row ${expectedId} is missing.`);
-        if (!row.prev_hash.equals(prev)) return bad(row.id, `Row ${row.id} does not link to the row before it.`);
-        if (!chainHash(prev, toChainedRow(row)).equals(row.hash)) return bad(row.id, `Row ${row.id} was changed after it was written.`);
-        prev = row.hash;
-        expectedId += 1n;
-        checked += 1;
-      }
-    }
-    if (head.last_id !== expectedId - 1n) return bad(expectedId, `Rows after ${expectedId - 1n} are missing.`);
-    if (!head.last_hash.equals(prev)) return bad(head.last_id, `Row ${head.last_id} does not match the chain head.`);
-    return { ok: true, checked };
-  });
 }
 
 export function toAuditEvent(row: AuditRow): AuditEvent {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import {
   AuditExportQuery,
   AuditPage,
@@ -8,12 +9,40 @@ import {
 } from '@switchboard/protocol';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { actorOf } from '../auth/auth-plugin.js';
+import { loadMasterKey } from '../vault/vault.js';
+import { anchorKey, createAnchorStore } from './anchor.js';
+import { createAuditIntegrity } from './integrity-service.js';
 
 const tags = ['audit'];
 const date = (value: string | undefined) => (value ? new Date(value) : undefined);
 
 export const auditRoutes: FastifyPluginAsyncZod = async (app) => {
   const readers = app.requireRole('admin', 'viewer');
+  const { config } = app;
+  // The anchor key comes from the master key the vault already loaded (env or key file): the same key, read again.
+  const anchors = createAnchorStore({
+    file: path.join(config.dataDir, 'audit-anchor.json'),
+    key: anchorKey(await loadMasterKey(config.masterKey, config.dataDir)),
+  });
+  const integrity = createAuditIntegrity({ sql: app.sql, log: app.log, anchors, minRetentionDays: config.auditMinRetentionDays });
+  let exporting: Promise<unknown> = Promise.resolve();
+  const exportAnchor = () => {
+    exporting = integrity
+      .advance()
+      .then((result) => {
+        if (!result.ok)
+          app.log.error({ reason: result.reason, firstBadId: result.firstBadId }, 'the audit trail does not verify against its anchor');
+      })
+      .catch((error: unknown) => app.log.error({ err: error }, 'could not check and export the audit anchor'));
+  };
+  const timer = setInterval(exportAnchor, config.auditAnchorIntervalS * 1000);
+  timer.unref();
+  // Not awaited: the first check after an upgrade reads the whole trail, and start-up need not wait for it.
+  app.addHook('onReady', async () => exportAnchor());
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+    await exporting;
+  });
 
   app.get(
     '/audit',
@@ -46,9 +75,13 @@ export const auditRoutes: FastifyPluginAsyncZod = async (app) => {
     '/audit/verify',
     {
       preHandler: readers,
-      schema: { tags, summary: 'Recompute the hash chain and report the first bad row', response: { 200: AuditVerifyResult } },
+      schema: {
+        tags,
+        summary: 'Recompute the hash chain, check it against the signed anchor, and report the first bad row',
+        response: { 200: AuditVerifyResult },
+      },
     },
-    async () => app.audit.verify(),
+    async () => integrity.verify(),
   );
 
   app.post(
@@ -58,13 +91,13 @@ export const auditRoutes: FastifyPluginAsyncZod = async (app) => {
       preHandler: app.requireRole('admin'),
       schema: {
         tags,
-        summary: 'Remove audit rows older than a time, keeping the chain verifiable',
+        summary: 'Remove audit rows older than a time (at least the minimum retention age), keeping the chain verifiable',
         body: AuditRetentionBody,
         response: { 200: AuditRetentionResult },
       },
     },
     async (request) => {
-      const result = await app.audit.retain(actorOf(request), new Date(request.body.before));
+      const result = await integrity.retain(actorOf(request), new Date(request.body.before));
       return { deleted: result.deleted, throughId: result.throughId?.toString() ?? null };
     },
   );
