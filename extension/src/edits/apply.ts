@@ -2,7 +2,8 @@ import type { ChangedFile } from '@switchboard/protocol';
 import * as vscode from 'vscode';
 import type { SwitchboardClient } from '../client/switchboard-client.js';
 import { classify } from './classify.js';
-import { localUri, readLocal, sha256 } from './local-files.js';
+import { readLocal, sha256, writableUri } from './local-files.js';
+import { RefusedPathError, refusedPaths } from './workspace-path.js';
 
 export interface ApplyResult {
   applied: string[];
@@ -24,6 +25,29 @@ function isUtf8(bytes: Uint8Array): boolean {
 }
 
 /**
+ * Every path is checked before anything is written: a control plane that names one file outside the
+ * folder is not trusted with the others either, so nothing is applied and the person is told which.
+ */
+async function checkedTargets(folder: vscode.Uri, changes: readonly ChangedFile[]): Promise<{ change: ChangedFile; uri: vscode.Uri }[]> {
+  const refused: RefusedPathError[] = [];
+  const targets: { change: ChangedFile; uri: vscode.Uri }[] = [];
+  for (const change of changes) {
+    try {
+      targets.push({ change, uri: await writableUri(folder, change.path) });
+    } catch (error) {
+      if (!(error instanceof RefusedPathError)) throw error;
+      refused.push(error);
+    }
+  }
+  const [first] = refused;
+  if (!first) return targets;
+  if (refused.length === 1) throw new Error(`${first.message} Nothing was applied.`);
+  throw new Error(
+    `Switchboard refused ${refused.length} paths from the control plane that lead outside the folder (${refusedPaths(refused)}). Nothing was applied.`,
+  );
+}
+
+/**
  * Applies the agent's version of the chosen files to the local folder as ONE WorkspaceEdit (so one
  * undo reverts it), never touching a file that changed locally since the session's upload.
  */
@@ -34,12 +58,12 @@ export async function applyChanges(
   changes: readonly ChangedFile[],
   progress?: vscode.Progress<{ message?: string; increment?: number }>,
 ): Promise<ApplyResult> {
+  const targets = await checkedTargets(folder, changes);
   const result: ApplyResult = { applied: [], conflicts: [], unchanged: [] };
   const edit = new vscode.WorkspaceEdit();
   const textEdited: vscode.Uri[] = [];
-  for (const [index, change] of changes.entries()) {
+  for (const [index, { change, uri }] of targets.entries()) {
     progress?.report({ message: `${change.path} (${index + 1}/${changes.length})`, increment: 100 / Math.max(1, changes.length) });
-    const uri = localUri(folder, change.path);
     const local = await readLocal(uri);
     const state = classify(change, local ? sha256(local) : null);
     if (state.applied) {

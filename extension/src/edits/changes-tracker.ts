@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { type SwitchboardClient, toRpcError } from '../client/switchboard-client.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import { classifyAll } from './local-files.js';
+import { containedPath, RefusedPathError, refusedPaths } from './workspace-path.js';
 
 const REFRESH_DELAY_MS = 400;
 const FOLDERS_KEY = 'switchboard.sessionFolders';
@@ -24,6 +25,7 @@ export class ChangesTracker implements vscode.Disposable {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly changed = new vscode.EventEmitter<SessionChanges>();
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly warned = new Set<string>();
   readonly onDidChange = this.changed.event;
 
   constructor(
@@ -85,7 +87,9 @@ export class ChangesTracker implements vscode.Disposable {
   async refresh(sessionId: string): Promise<SessionChanges | undefined> {
     const folder = this.folderFor(sessionId);
     try {
-      const { files, truncated } = await this.client.request('session/changes', { sessionId });
+      const answer = await this.client.request('session/changes', { sessionId });
+      const files = this.withoutRefused(sessionId, answer.files, folder);
+      const { truncated } = answer;
       const classified = folder
         ? await classifyAll(folder, files)
         : files.map((file) => ({ path: file.path, status: file.status, conflict: false, applied: false }));
@@ -97,6 +101,30 @@ export class ChangesTracker implements vscode.Disposable {
       this.output.warn(`Could not list the changes of session ${sessionId}: ${toRpcError(error).message}`);
       return this.latest.get(sessionId);
     }
+  }
+
+  /** Drops the files whose paths lead outside the folder, and tells the person once per session and path. */
+  private withoutRefused(sessionId: string, files: ChangedFile[], folder: vscode.Uri | undefined): ChangedFile[] {
+    const refused: RefusedPathError[] = [];
+    const kept = files.filter((file) => {
+      const contained = containedPath(folder?.path ?? '/', file.path);
+      if (!contained.ok) refused.push(new RefusedPathError(file.path, contained.reason));
+      return contained.ok;
+    });
+    const unseen = refused.filter((error) => !this.warned.has(`${sessionId}\u0000${error.path}`));
+    for (const error of unseen) {
+      this.warned.add(`${sessionId}\u0000${error.path}`);
+      this.output.error(error.message);
+    }
+    const [first] = unseen;
+    if (first) {
+      void vscode.window.showErrorMessage(
+        unseen.length === 1
+          ? `${first.message} It is left out of the session's changes.`
+          : `Switchboard refused ${unseen.length} paths from the control plane that lead outside the folder (${refusedPaths(unseen)}). They are left out of the session's changes.`,
+      );
+    }
+    return kept;
   }
 
   dispose(): void {

@@ -1,16 +1,24 @@
+import { Id, MemoryKey } from '@switchboard/protocol';
 import * as vscode from 'vscode';
 import { type SwitchboardClient, toRpcError } from '../client/switchboard-client.js';
 
 export const MEMORY_SCHEME = 'switchboard-memory';
 
-/** `switchboard-memory:/<agentId>/<key>.md`: one memory note of an agent, for the signed-in user. */
+/**
+ * `switchboard-memory:/<agentId>/<key>.md`: one memory note of an agent, for the signed-in user.
+ * The key comes from the control plane: one that is not a note name (`../x`, `a/b`) is refused
+ * rather than turned into a path that names something else.
+ */
 export function memoryUri(agentId: string, key: string): vscode.Uri {
+  if (!Id.safeParse(agentId).success || !MemoryKey.safeParse(key).success) {
+    throw new Error(`Switchboard refused the memory note ${JSON.stringify(key.slice(0, 200))}: that is not a note name it can open.`);
+  }
   return vscode.Uri.from({ scheme: MEMORY_SCHEME, path: `/${agentId}/${key}.md` });
 }
 
 function parse(uri: vscode.Uri): { agentId: string; key?: string } {
-  const [, agentId, file] = uri.path.split('/');
-  if (!agentId) throw vscode.FileSystemError.FileNotFound(uri);
+  const [, agentId, file, ...rest] = uri.path.split('/');
+  if (!agentId || rest.length > 0) throw vscode.FileSystemError.FileNotFound(uri);
   return file ? { agentId, key: file.replace(/\.md$/, '') } : { agentId };
 }
 
