@@ -28,9 +28,7 @@ export async function writeAgentFiles(
     await mkdir(path.dirname(target), { recursive: true });
     await writeFile(target, file.content, { mode: 0o644 });
   }
-  await mkdir(path.dirname(privateDir), { recursive: true, mode: 0o700 });
-  await mkdir(privateDir, { recursive: true, mode: 0o700 });
-  await chmod(privateDir, 0o700);
+  await privateDirFor(privateDir);
   for (const file of materialized.privateFiles) {
     const { content } = file;
     const secret = 'secret' in content ? secretValues.get(content.secret) : undefined;
@@ -49,12 +47,19 @@ export async function writeAgentFiles(
  */
 export async function writeSessionKey(dataDir: string, sessionId: string, key: string): Promise<string> {
   const privateDir = sessionPrivateDir(dataDir, sessionId);
-  await mkdir(path.dirname(privateDir), { recursive: true, mode: 0o700 });
-  await mkdir(privateDir, { recursive: true, mode: 0o700 });
+  await privateDirFor(privateDir);
   const file = path.join(privateDir, 'session-key');
   await writeFile(file, key, { mode: 0o600 });
   await chmod(file, 0o600);
   return `{file:${file}}`;
+}
+
+/** The parent is only traversable (0711: the runtime's user may enter a folder it knows, not list them); the folder itself is private. */
+async function privateDirFor(privateDir: string): Promise<void> {
+  await mkdir(path.dirname(privateDir), { recursive: true, mode: 0o711 });
+  await chmod(path.dirname(privateDir), 0o711);
+  await mkdir(privateDir, { recursive: true, mode: 0o700 });
+  await chmod(privateDir, 0o700);
 }
 
 export async function removeSessionPrivate(dataDir: string, sessionId: string): Promise<void> {

@@ -24,6 +24,11 @@ export interface Harness {
   replyPermission(target: HarnessTarget, permissionId: string, reply: 'once' | 'always' | 'reject'): Promise<void>;
   replyQuestion(target: HarnessTarget, questionId: string, answers: string[][]): Promise<void>;
   rejectQuestion(target: HarnessTarget, questionId: string): Promise<void>;
+  /**
+   * Gives the runtime's OS user what it needs of a session's folders (its workspace, its private
+   * folder with key and secrets) and nothing more; idempotent, and cheap once done.
+   */
+  adoptWorkspace(input: { workspace: string; privateDir: string }): Promise<void>;
   /** Drops the harness's in-memory state for a workspace (config reload, archive). */
   dispose(directory: string): Promise<void>;
   /** Statuses of every session the harness is running now. */

@@ -1,14 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
+import type { RunAs } from '../system-user.js';
 import { resolveOpencodeBinary } from './binary.js';
 import { subscribeEvents } from './event-stream.js';
 import type { Harness, HarnessEvent, HarnessHealth } from './harness.js';
 import { createOpencodeClient, type OpencodeClient } from './opencode-client.js';
+import { adoptWorkspace, prepareHarnessDirs, reachableBinary } from './os-user.js';
 import { prepareConfigDir } from './plugin-cache.js';
 import { treeRss } from './process-memory.js';
 import { createTranslator } from './translate.js';
@@ -25,6 +26,8 @@ export interface InlineHarnessOptions {
   memoryCheckMs?: number;
   /** A fresh process may already sit above a low limit: never recycle for memory more often than this. */
   minRecycleIntervalMs?: number;
+  /** The unprivileged user OpenCode (and every command it runs) runs as; undefined: the control plane's own user. */
+  runAs?: RunAs | undefined;
 }
 
 const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
@@ -76,12 +79,14 @@ export function createInlineHarness(
 
   async function spawnProcess(): Promise<void> {
     const d = dirs();
-    for (const dir of Object.values(d)) await mkdir(dir, { recursive: true, mode: 0o700 });
+    await prepareHarnessDirs(d, options.runAs);
     await prepareConfigDir(path.join(d.config, 'opencode'), options.version, log);
     const port = await freePort();
     const password = randomBytes(24).toString('base64url');
-    const binary = resolveOpencodeBinary();
+    const binary = await reachableBinary(resolveOpencodeBinary(), options.version, options.runAs);
     const proc = spawn(binary, ['serve', '--port', String(port), '--hostname', '127.0.0.1'], {
+      ...(options.runAs ? { uid: options.runAs.uid, gid: options.runAs.gid } : {}),
+      cwd: d.home,
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         LANG: process.env.LANG ?? 'C.UTF-8',
@@ -306,6 +311,7 @@ export function createInlineHarness(
     replyPermission: (target, permissionId, reply) => requireClient().replyPermission(target.directory, permissionId, reply),
     replyQuestion: (target, questionId, answers) => requireClient().replyQuestion(target.directory, questionId, answers),
     rejectQuestion: (target, questionId) => requireClient().rejectQuestion(target.directory, questionId),
+    adoptWorkspace: (input) => adoptWorkspace(input, options.runAs),
     dispose: (directory) => requireClient().dispose(directory),
     busySessions: async () => [...busy],
     onEvent(listener: (event: HarnessEvent) => void) {

@@ -14,6 +14,7 @@ import { createGateway, type Gateway } from '../gateway/gateway-service.js';
 import { createSessionKeyService, type SessionKeyService } from '../gateway/session-keys.js';
 import type { Harness } from '../harness/harness.js';
 import { createInlineHarness } from '../harness/inline-harness.js';
+import { runtimeRoot } from '../harness/os-user.js';
 import { createMemoryService, type MemoryService } from '../memory/memory-service.js';
 import { createProviderService, type ProviderService } from '../providers/provider-service.js';
 import { createScheduleRunner, type ScheduleRunner } from '../schedules/schedule-runner.js';
@@ -23,6 +24,7 @@ import { createEventStore, type EventStore } from '../sessions/event-store.js';
 import { createHarnessBridge, type HarnessBridge } from '../sessions/harness-bridge.js';
 import { createSessionService, type SessionService } from '../sessions/session-service.js';
 import { createUploadService, type UploadService } from '../sessions/upload-service.js';
+import { resolveSystemUser } from '../system-user.js';
 import { createTeamService, type TeamService } from '../teams/team-service.js';
 import { createUserService, type UserService } from '../users/user-service.js';
 import type { Vault } from '../vault/vault.js';
@@ -100,18 +102,39 @@ const services: FastifyPluginAsync<{ config: Config; sql: Sql; vault: Vault }> =
   app.decorate('gateway', gateway);
 
   const sessionKeys = app.sessionKeys;
+  // As root, OpenCode and every command it runs get their own unprivileged user (never root), and
+  // its folders (state, workspaces, session private folders) sit where that user can enter.
+  const runAs =
+    config.harness === 'inline' ? await resolveSystemUser(config.harnessUser, 'The agent runtime never runs as root') : undefined;
+  const runtimeDir = await runtimeRoot(config.dataDir, runAs);
+  if (runAs) app.log.info({ user: runAs.name, runtimeDir }, 'the agent runtime runs as its own unprivileged user');
   const harness =
     config.harness === 'inline'
       ? createInlineHarness({
-          stateDir: path.join(config.dataDir, 'harness'),
+          stateDir: path.join(runtimeDir, 'harness'),
           log: app.log,
           version: opencodeVersion(),
           maxRssBytes: config.harnessMaxRssBytes,
+          runAs,
         })
       : null;
   const events = createEventStore({ sql, log: app.log });
   const uploads = createUploadService({ sql, audit, dataDir: config.dataDir, limitBytes: config.uploadLimitBytes });
-  const sessionDeps = { sql, audit, log: app.log, config, events, harness, providers, budgets, sessionKeys, uploads, agents, secrets };
+  const sessionDeps = {
+    sql,
+    audit,
+    log: app.log,
+    config,
+    runtimeDir,
+    events,
+    harness,
+    providers,
+    budgets,
+    sessionKeys,
+    uploads,
+    agents,
+    secrets,
+  };
   const sessions = createSessionService(sessionDeps);
   const bridge = createHarnessBridge(sessionDeps);
   app.decorate('harness', harness);

@@ -45,7 +45,7 @@ export function createHarnessBridge(deps: SessionDeps) {
   const timeoutMs = () => deps.config.approvalTimeoutS * 1000;
   // Another control plane may share the database: a restart here only touches the sessions whose
   // workspaces (and turns) live on this one's harness.
-  const workspacesRoot = `${workspaceDir(deps.config.dataDir, '')}${path.sep}`;
+  const workspacesRoot = `${workspaceDir(deps.runtimeDir, '')}${path.sep}`;
 
   function arm(approvalId: string, sessionId: string, expiresAt: Date) {
     clearTimeout(timers.get(approvalId));

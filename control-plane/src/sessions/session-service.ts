@@ -3,7 +3,7 @@ import type { RpcParsedParams, Session } from '@switchboard/protocol';
 import type { AgentService } from '../agents/agent-service.js';
 import { secretNames } from '../agents/materialize.js';
 import { checkSessionCap } from '../agents/session-budget.js';
-import { removeSessionPrivate, writeSessionAgent, writeSessionKey } from '../agents/session-files.js';
+import { removeSessionPrivate, sessionPrivateDir, writeSessionAgent, writeSessionKey } from '../agents/session-files.js';
 import type { Actor } from '../audit/actions.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { AuthContext } from '../auth/auth-plugin.js';
@@ -34,6 +34,8 @@ export interface SessionDeps {
   audit: AuditService;
   log: Logger;
   config: Config;
+  /** Where the runtime's folders live (workspaces, private folders): the data dir, unless its user cannot enter it. */
+  runtimeDir: string;
   events: EventStore;
   harness: Harness | null;
   providers: ProviderService;
@@ -148,7 +150,7 @@ export function createSessionService(deps: SessionDeps) {
       const secretRefs = spec ? [...new Set(secretNames(spec).map((ref) => ref.name))] : [];
       const secretValues = await deps.secrets.open(secretRefs);
       const id = randomUUID();
-      const dir = workspaceDir(config.dataDir, id);
+      const dir = workspaceDir(deps.runtimeDir, id);
       const workspace = params.workspace ?? { kind: 'empty' as const };
       await seedWorkspace(dir, workspace, {
         dataDir: config.dataDir,
@@ -192,9 +194,9 @@ export function createSessionService(deps: SessionDeps) {
         const models = (await deps.providers.enabledModels()).map(toWorkspaceModel);
         const model = toWorkspaceModel(resolved);
         const { providerId, modelId } = harnessModel(model);
-        const keyRef = await writeSessionKey(config.dataDir, id, key);
+        const keyRef = await writeSessionKey(deps.runtimeDir, id, key);
         const agentConfig = await writeSessionAgent({
-          dataDir: config.dataDir,
+          dataDir: deps.runtimeDir,
           dir,
           sessionId: id,
           agent,
@@ -206,6 +208,7 @@ export function createSessionService(deps: SessionDeps) {
           sessionKey: keyRef,
         });
         await writeHarnessConfig(dir, { gatewayUrl, key: keyRef, models, model, agent: agentConfig });
+        await harness.adoptWorkspace({ workspace: dir, privateDir: sessionPrivateDir(deps.runtimeDir, id) });
         const { harnessSessionId } = await harness.createSession({
           directory: dir,
           title: params.title,
@@ -299,6 +302,8 @@ export function createSessionService(deps: SessionDeps) {
         },
       );
       try {
+        // A session from before the runtime had its own user is handed over on its next turn.
+        await harness.adoptWorkspace({ workspace: row.workspace_dir, privateDir: sessionPrivateDir(deps.runtimeDir, row.id) });
         await harness.prompt(
           { directory: row.workspace_dir, harnessSessionId: row.harness_session_id },
           { text: params.text, model: harnessModel(toWorkspaceModel(resolved)), agent: row.agent },
@@ -347,7 +352,7 @@ export function createSessionService(deps: SessionDeps) {
           });
         });
         await deps.harness?.dispose(row.workspace_dir).catch(() => {});
-        await removeSessionPrivate(config.dataDir, row.id).catch(() => {});
+        await removeSessionPrivate(deps.runtimeDir, row.id).catch(() => {});
       }
       return repo.toSession((await repo.getSession(sql, row.id)) as repo.SessionRow);
     },

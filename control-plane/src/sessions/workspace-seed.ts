@@ -1,6 +1,7 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { WorkspaceSource } from '@switchboard/protocol';
-import { seedFromGit, seedFromUpload, stripHarnessConfig, workspaceDir } from './workspace.js';
+import { seedFromGit, seedFromUpload, stripHarnessConfig } from './workspace.js';
 import { fingerprint, saveBaseline } from './workspace-changes.js';
 
 /**
@@ -21,8 +22,10 @@ export async function seedWorkspace(
   },
 ): Promise<void> {
   try {
+    // The parent is only traversable: the runtime's user enters its own workspace, lists none.
+    await mkdir(path.dirname(dir), { recursive: true, mode: 0o711 });
+    await chmod(path.dirname(dir), 0o711);
     if (workspace.kind === 'git') {
-      await mkdir(workspaceDir(options.dataDir, ''), { recursive: true, mode: 0o700 });
       await seedFromGit(dir, workspace, { allowLocal: options.allowLocal, maxBytes: options.maxBytes, timeoutMs: 120_000 });
     } else if (workspace.kind === 'upload') {
       await mkdir(dir, { recursive: true, mode: 0o700 });

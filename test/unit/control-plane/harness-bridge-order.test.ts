@@ -25,6 +25,7 @@ function bridgeWith(priceMs: number) {
     sql,
     log: { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} },
     config: { approvalTimeoutS: 60, dataDir: '/nowhere' },
+    runtimeDir: '/nowhere',
     harness: {
       onEvent(listener: (event: HarnessEvent) => void) {
         listeners.push(listener);
