@@ -56,11 +56,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       db: opened,
       url: address,
       config,
+      /** Never throws: each step runs even when an earlier one failed (a database that died first, say). */
       close: () => {
         closing ??= (async () => {
-          await app.close();
+          await app.close().catch((error: unknown) => log.error({ err: error }, 'closing the app failed'));
           await opened.close();
-          await releaseLock();
+          await releaseLock().catch((error: unknown) => log.warn({ err: error }, 'could not remove the data dir lock'));
         })();
         return closing;
       },

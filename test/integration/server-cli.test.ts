@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -161,6 +161,40 @@ describe('switchboard start and admin, as a newcomer runs them', () => {
 
     server.child.kill('SIGTERM');
     expect(await exited(server.child)).toBe(0);
+  }, 120_000);
+
+  it('starts its embedded PostgreSQL again after kill -9, answering 503 UNAVAILABLE meanwhile, and still shuts down cleanly', async () => {
+    const dataDir = await makeTempDir('cli-pg');
+    dataDirs.push(dataDir);
+    const server = await startCli(cleanEnv({ SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_PORT: '0', SWITCHBOARD_HARNESS: 'off' }));
+    started.push(server);
+    const admin = /Admin token: (sb_\S+)/.exec(server.output())?.[1] ?? '';
+    expect((await api(server.url, admin, '/me')).status).toBe(200);
+    const pidFile = path.join(dataDir, 'pg', 'data', 'postmaster.pid');
+    const postmaster = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+    process.kill(postmaster, 'SIGKILL');
+
+    const during = await api(server.url, admin, '/me');
+    expect(during.status).toBe(503);
+    expect(((await during.json()) as any).error).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/Try again/) });
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
+
+    const deadline = Date.now() + 30_000;
+    let status = 0;
+    while (status !== 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      status = (await api(server.url, admin, '/me')).status;
+    }
+    expect(status).toBe(200);
+    expect(Number((await readFile(pidFile, 'utf8')).split('\n')[0])).not.toBe(postmaster);
+
+    // Killed again, then told to stop at once: no crash, nothing left behind.
+    process.kill(Number((await readFile(pidFile, 'utf8')).split('\n')[0]), 'SIGKILL');
+    server.child.kill('SIGTERM');
+    expect(await exited(server.child)).toBe(0);
+    expect(server.output()).not.toMatch(/Unhandled|UnhandledPromiseRejection/);
+    expect(postgresOn(dataDir)).toEqual([]);
+    expect(existsSync(path.join(dataDir, 'control-plane.pid'))).toBe(false);
   }, 120_000);
 
   it('fails fast with a readable message on bad configuration', async () => {

@@ -45,9 +45,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   return {
     sql,
     embedded,
+    /** Never throws: a database that is already gone is simply stopped. */
     async close() {
-      await sql.end({ timeout: 5 });
-      await embedded.stop();
+      await sql.end({ timeout: 5 }).catch((error: unknown) => options.log.warn({ err: error }, 'closing the database pool failed'));
+      await embedded.stop().catch((error: unknown) => options.log.error({ err: error }, 'stopping embedded PostgreSQL failed'));
     },
   };
 }

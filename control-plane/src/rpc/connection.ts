@@ -20,6 +20,7 @@ import {
 import type { WebSocket } from 'ws';
 import type { Actor } from '../audit/actions.js';
 import type { AuthContext } from '../auth/auth-plugin.js';
+import { DATABASE_UNAVAILABLE, isConnectionError } from '../db/errors.js';
 import { AppError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { followBudgets } from './budget-feed.js';
@@ -100,6 +101,7 @@ export function serveConnection(
     if (error instanceof ResponseError) return error;
     if (error instanceof AppError)
       return new ResponseError(JSONRPC_CODE[error.code], error.message, { code: error.code, ...error.details });
+    if (isConnectionError(error)) return new ResponseError(JSONRPC_CODE.UNAVAILABLE, DATABASE_UNAVAILABLE, { code: 'UNAVAILABLE' });
     app.log.error({ err: error }, 'rpc handler failed');
     return new ResponseError(JSONRPC_CODE.INTERNAL, 'Something went wrong on the server. It has been logged.', { code: 'INTERNAL' });
   }
