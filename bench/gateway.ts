@@ -33,6 +33,7 @@ async function startControlPlane() {
       SWITCHBOARD_PORT: '0',
       SWITCHBOARD_LOG_LEVEL: 'warn',
       SWITCHBOARD_GATEWAY_SESSION_RPM: '100000',
+      SWITCHBOARD_ALLOWED_HOSTS: '127.0.0.1',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

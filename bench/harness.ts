@@ -162,6 +162,7 @@ async function latency(server: BenchServer, fakeUrl: string, fake: Awaited<Retur
     SWITCHBOARD_DATA_DIR: dataDir,
     SWITCHBOARD_LOG_LEVEL: 'warn',
     SWITCHBOARD_GATEWAY_SESSION_RPM: '100000',
+    SWITCHBOARD_ALLOWED_HOSTS: '127.0.0.1',
     SWITCHBOARD_WS_MESSAGES_PER_SECOND: '100000',
   });
   const app = await buildApp({ config, sql, logger: log });

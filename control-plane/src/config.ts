@@ -103,6 +103,14 @@ export const ConfigSchema = z
     SWITCHBOARD_HARNESS_MAX_RSS_MB: count(256, 1_048_576, 4096).describe(
       'Recycle the shared OpenCode above this resident memory (MiB, whole process tree)',
     ),
+    SWITCHBOARD_ALLOWED_HOSTS: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9.:_\-[\], ]*$/, 'must be a comma-separated list of host names or addresses')
+      .default('')
+      .describe(
+        'Hosts on this machine or a private network the control plane may still reach for providers, MCP servers and git (comma-separated)',
+      ),
     SWITCHBOARD_HARNESS_USER: z
       .string()
       .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a system user name such as switchboard-harness')
@@ -160,6 +168,18 @@ export const ConfigSchema = z
     harness: env.SWITCHBOARD_HARNESS,
     harnessMaxRssBytes: env.SWITCHBOARD_HARNESS_MAX_RSS_MB * 1024 * 1024,
     harnessUser: env.SWITCHBOARD_HARNESS_USER,
+    outbound: {
+      allowedHosts: new Set(
+        env.SWITCHBOARD_ALLOWED_HOSTS.split(',')
+          .map((host) =>
+            host
+              .trim()
+              .replace(/^\[|\]$/g, '')
+              .toLowerCase(),
+          )
+          .filter(Boolean),
+      ),
+    },
     harnessWaitS: env.SWITCHBOARD_HARNESS_WAIT_S,
     approvalTimeoutS: env.SWITCHBOARD_APPROVAL_TIMEOUT_S,
     scheduleCatchUpS: env.SWITCHBOARD_SCHEDULE_CATCHUP_S,

@@ -109,7 +109,9 @@ describe('switchboard start and admin, as a newcomer runs them', () => {
     fake = await startFakeProvider();
     const dataDir = await makeTempDir('cli-first');
     dataDirs.push(dataDir);
-    const server = await startCli(cleanEnv({ SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_PORT: '0' }));
+    const server = await startCli(
+      cleanEnv({ SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_PORT: '0', SWITCHBOARD_ALLOWED_HOSTS: '127.0.0.1' }),
+    );
     started.push(server);
     const listening = Date.now();
     const admin = /Admin token: (sb_\S+)/.exec(server.output())?.[1] ?? '';

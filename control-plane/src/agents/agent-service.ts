@@ -13,6 +13,7 @@ import type { AuthContext } from '../auth/auth-plugin.js';
 import type { Queryable, Sql } from '../db/client.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { AppError, conflict, notFound } from '../errors.js';
+import { checkOutbound, type OutboundRules } from '../net/outbound.js';
 import type { ProviderService } from '../providers/provider-service.js';
 import type { SecretService } from '../secrets/secret-service.js';
 import { isTeamMember } from '../sessions/session-repository.js';
@@ -55,11 +56,13 @@ export function createAgentService({
   audit,
   secrets,
   providers,
+  outbound,
 }: {
   sql: Sql;
   audit: AuditService;
   secrets: SecretService;
   providers: ProviderService;
+  outbound: OutboundRules;
 }) {
   async function visible(auth: AuthContext, row: repo.AgentRow): Promise<boolean> {
     return seesAll(auth) || row.team_id === null || (await isTeamMember(sql, row.team_id, auth.user.id));
@@ -81,6 +84,13 @@ export function createAgentService({
       const refs = secretNames({ mcpServers: spec.mcpServers });
       const existing = await secrets.existing(refs.map((ref) => ref.name));
       for (const ref of refs) if (!existing.has(ref.name)) issues.push({ path: ref.path, message: `No secret named "${ref.name}"` });
+      for (const [name, server] of Object.entries(spec.mcpServers)) {
+        if (server.type !== 'remote') continue;
+        await checkOutbound(server.url, outbound, `The URL of MCP server "${name}"`).catch((error: unknown) => {
+          if (!(error instanceof AppError)) throw error;
+          issues.push({ path: `mcpServers.${name}.url`, message: error.message });
+        });
+      }
     }
     const [first] = issues;
     if (first) throw new AppError('BAD_REQUEST', `Invalid ${first.path}: ${first.message}`, { location: 'body', issues });

@@ -7,6 +7,7 @@ import { createWindowCounter } from '../auth/rate-limiter.js';
 import type { BudgetService, Reservation } from '../budgets/budget-service.js';
 import type { Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
+import { guardedLookup, type OutboundRules } from '../net/outbound.js';
 import type { ProviderService, ResolvedModel } from '../providers/provider-service.js';
 import { planCall } from './call-plan.js';
 import { costOf, type Prices, type TokenUsage, worstCaseCost } from './pricing.js';
@@ -35,6 +36,7 @@ export interface GatewayOptions {
   log: Logger;
   sessionRpm: number;
   upstreamTimeoutS: number;
+  outbound: OutboundRules;
   /** A session's spending cap (its agent's `maxBudgetPerSession`) and its spend so far; undefined without a cap. */
   sessionCap?: (sessionId: string) => Promise<SessionCap | undefined>;
 }
@@ -48,6 +50,9 @@ export type Gateway = ReturnType<typeof createGateway>;
 export function createGateway(options: GatewayOptions) {
   const { log } = options;
   const agent = new Agent({
+    // The provider's host is checked when it is configured; here again at each connection, so DNS
+    // that later points inward is refused too.
+    connect: { lookup: guardedLookup(options.outbound) },
     keepAliveTimeout: 30_000,
     connections: 512,
     headersTimeout: options.upstreamTimeoutS * 1000,

@@ -1,6 +1,7 @@
 import { McpServerName } from '@switchboard/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Agent } from 'undici';
+import { guardedLookup } from '../net/outbound.js';
 import { JsonRpcMessage, rpcError } from './jsonrpc.js';
 import { answerMemory } from './memory-server.js';
 import { forwardMcp } from './proxy.js';
@@ -16,7 +17,12 @@ export const mcpRoutes: FastifyPluginAsync = async (app) => {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   const failures = app.authFailures;
-  const dispatcher = new Agent({ headersTimeout: 60_000, bodyTimeout: 0, connections: 64 });
+  const dispatcher = new Agent({
+    connect: { lookup: guardedLookup(app.config.outbound) },
+    headersTimeout: 60_000,
+    bodyTimeout: 0,
+    connections: 64,
+  });
   app.addHook('onClose', async () => dispatcher.close());
 
   async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<McpSession | undefined> {

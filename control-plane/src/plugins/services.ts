@@ -73,7 +73,7 @@ const services: FastifyPluginAsync<{ config: Config; sql: Sql; vault: Vault }> =
   app.decorate('users', createUserService({ sql, audit }));
   app.decorate('tokens', createTokenService({ sql, audit }));
   app.decorate('teams', createTeamService({ sql, audit }));
-  const providers = createProviderService({ sql, audit, vault, log: app.log });
+  const providers = createProviderService({ sql, audit, vault, log: app.log, outbound: config.outbound });
   const budgets = createBudgetService({
     sql,
     audit,
@@ -84,7 +84,7 @@ const services: FastifyPluginAsync<{ config: Config; sql: Sql; vault: Vault }> =
   app.decorate('providers', providers);
   app.decorate('budgets', budgets);
   const secrets = createSecretService({ sql, audit, vault, referencedBy: agentsUsingSecret });
-  const agents = createAgentService({ sql, audit, secrets, providers });
+  const agents = createAgentService({ sql, audit, secrets, providers, outbound: config.outbound });
   app.decorate('secrets', secrets);
   app.decorate('agents', agents);
   app.decorate('memory', createMemoryService({ sql, audit, agents, limits: config.memoryLimits }));
@@ -97,6 +97,7 @@ const services: FastifyPluginAsync<{ config: Config; sql: Sql; vault: Vault }> =
     log: app.log,
     sessionRpm: config.gatewaySessionRpm,
     upstreamTimeoutS: config.upstreamTimeoutS,
+    outbound: config.outbound,
     sessionCap: (sessionId) => sessionCap(sql, sessionId),
   });
   app.decorate('gateway', gateway);

@@ -5,6 +5,7 @@ import type { Queryable, Sql } from '../db/client.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js';
 import { AppError, conflict, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { checkOutbound, type OutboundRules } from '../net/outbound.js';
 import { lastFour, type Vault } from '../vault/vault.js';
 import { DEFAULT_BASE_URL, DEFAULT_MODELS } from './catalog.js';
 import * as repo from './provider-repository.js';
@@ -20,7 +21,19 @@ export interface ResolvedModel {
 
 const CACHE_MS = 5_000;
 
-export function createProviderService({ sql, audit, vault, log }: { sql: Sql; audit: AuditService; vault: Vault; log: Logger }) {
+export function createProviderService({
+  sql,
+  audit,
+  vault,
+  log,
+  outbound,
+}: {
+  sql: Sql;
+  audit: AuditService;
+  vault: Vault;
+  log: Logger;
+  outbound: OutboundRules;
+}) {
   let cache: { at: number; byName: Map<string, ResolvedModel> } | undefined;
   const invalidate = () => {
     cache = undefined;
@@ -61,6 +74,7 @@ export function createProviderService({ sql, audit, vault, log }: { sql: Sql; au
       throw new AppError('BAD_REQUEST', 'An openai-compatible provider needs a baseUrl.', {
         issues: [{ path: 'baseUrl', message: 'Required' }],
       });
+    await checkOutbound(baseUrl, outbound, 'The provider URL');
     let provider = await repo.insertProvider(tx, { name: body.name, kind: body.kind, baseUrl });
     if (body.apiKey) provider = await repo.setProviderKey(tx, provider.id, vault.seal(body.apiKey, provider.id), lastFour(body.apiKey));
     const seeded = body.seedModels ? await seedModels(tx, provider) : [];
@@ -99,11 +113,15 @@ export function createProviderService({ sql, audit, vault, log }: { sql: Sql; au
     },
 
     async update(actor: Actor, id: string, patch: UpdateProviderBody): Promise<Provider> {
+      if (patch.baseUrl) await checkOutbound(patch.baseUrl, outbound, 'The provider URL');
       try {
         const row = await sql.begin(async (tx) => {
           const before = await repo.getProvider(tx, id, { lock: true });
           if (!before) throw notFound('Provider');
           let after = (await repo.updateProvider(tx, id, patch)) as repo.ProviderRow;
+          // A key is sent to the host it was given for: pointing the provider elsewhere drops it unless a new one comes along.
+          const moved = patch.baseUrl !== undefined && new URL(patch.baseUrl).host !== new URL(before.base_url).host;
+          if (moved && patch.apiKey === undefined && before.api_key_sealed) after = await repo.setProviderKey(tx, id, null, null);
           if (patch.apiKey !== undefined) {
             after = await repo.setProviderKey(
               tx,
@@ -120,7 +138,7 @@ export function createProviderService({ sql, audit, vault, log }: { sql: Sql; au
                 ...(patch.name && patch.name !== before.name ? { name: { from: before.name, to: after.name } } : {}),
                 ...(patch.baseUrl && patch.baseUrl !== before.base_url ? { baseUrl: { from: before.base_url, to: after.base_url } } : {}),
               },
-              keyChanged: patch.apiKey !== undefined,
+              keyChanged: patch.apiKey !== undefined || after.api_key_sealed !== before.api_key_sealed,
               keyLast4: after.api_key_last4,
             },
           });

@@ -157,6 +157,7 @@ export function createSessionService(deps: SessionDeps) {
         sessionId: id,
         allowLocal: auth.user.role === 'admin',
         maxBytes: config.uploadLimitBytes,
+        outbound: config.outbound,
         claimUpload: async (uploadId) => deps.uploads.claim(auth.user.id, uploadId),
         releaseUpload: (uploadId) => deps.uploads.release(uploadId),
       });

@@ -1,6 +1,7 @@
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkspaceSource } from '@switchboard/protocol';
+import type { OutboundRules } from '../net/outbound.js';
 import { seedFromGit, seedFromUpload, stripHarnessConfig } from './workspace.js';
 import { fingerprint, saveBaseline } from './workspace-changes.js';
 
@@ -17,6 +18,7 @@ export async function seedWorkspace(
     sessionId: string;
     allowLocal: boolean;
     maxBytes: number;
+    outbound: OutboundRules;
     claimUpload: (uploadId: string) => Promise<string>;
     releaseUpload: (uploadId: string) => Promise<void>;
   },
@@ -26,7 +28,12 @@ export async function seedWorkspace(
     await mkdir(path.dirname(dir), { recursive: true, mode: 0o711 });
     await chmod(path.dirname(dir), 0o711);
     if (workspace.kind === 'git') {
-      await seedFromGit(dir, workspace, { allowLocal: options.allowLocal, maxBytes: options.maxBytes, timeoutMs: 120_000 });
+      await seedFromGit(dir, workspace, {
+        allowLocal: options.allowLocal,
+        maxBytes: options.maxBytes,
+        timeoutMs: 120_000,
+        outbound: options.outbound,
+      });
     } else if (workspace.kind === 'upload') {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await seedFromUpload(dir, await options.claimUpload(workspace.uploadId));

@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmod, cp, lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { AppError } from '../errors.js';
-
-const run = promisify(execFile);
+import { checkOutbound, type OutboundRules } from '../net/outbound.js';
 
 /** How a session's provider is named inside OpenCode (never with an `opencode`/`openai` prefix, which OpenCode treats specially). */
 export const HARNESS_PROVIDER = { openai: 'switchboard', anthropic: 'switchboard-anthropic' } as const;
@@ -120,27 +118,41 @@ export async function seedFromUpload(dir: string, uploadDir: string): Promise<vo
 
 /**
  * Clones a repository into a fresh workspace (shallow, no prompts, bounded in time and size).
- * Members may clone over https only; admins may also name a path on the server.
+ * Members may clone over https only, from a host outside this machine and its private networks
+ * (checked after DNS, and git is pinned to the address checked, with redirects off); admins may
+ * also name a path on the server. The size limit holds while git downloads, not only after.
  */
 export async function seedFromGit(
   dir: string,
   source: { url: string; ref?: string | undefined },
-  options: { allowLocal: boolean; maxBytes: number; timeoutMs: number },
+  options: { allowLocal: boolean; maxBytes: number; timeoutMs: number; outbound: OutboundRules },
 ) {
   const isLocal = !/^[a-z][a-z0-9+.-]*:\/\//i.test(source.url);
   if (isLocal && !options.allowLocal)
     throw new AppError('FORBIDDEN', 'Only admins can seed a workspace from a path on the server. Use an https URL.');
-  if (!isLocal && !/^https?:\/\//i.test(source.url)) throw new AppError('BAD_REQUEST', 'Git URLs must use https (or http).');
+  const allowedHost = !isLocal && options.outbound.allowedHosts.has(new URL(source.url).hostname.toLowerCase());
+  if (!isLocal && !/^https:\/\//i.test(source.url) && !(allowedHost && /^http:\/\//i.test(source.url)))
+    throw new AppError('BAD_REQUEST', 'Git URLs must use https.');
   if (source.ref && !/^[A-Za-z0-9._/-]{1,200}$/.test(source.ref))
     throw new AppError('BAD_REQUEST', 'The git ref has characters a ref cannot have.');
+  const pinned: string[] = [];
+  if (!isLocal) {
+    const url = new URL(source.url);
+    const addresses = await checkOutbound(source.url, options.outbound, 'The git URL');
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+    const address = addresses[0];
+    if (address) pinned.push('-c', `http.curloptResolve=${url.hostname}:${port}:${address.includes(':') ? `[${address}]` : address}`);
+  }
   const allowed = isLocal ? 'file' : 'https';
   const args = [
     '-c',
     'protocol.allow=never',
     '-c',
     `protocol.${allowed}.allow=always`,
+    ...(allowedHost ? ['-c', 'protocol.http.allow=always'] : []),
     '-c',
-    'protocol.http.allow=always',
+    'http.followRedirects=false',
+    ...pinned,
     'clone',
     '--depth',
     '1',
@@ -148,32 +160,77 @@ export async function seedFromGit(
   ];
   if (source.ref) args.push('--branch', source.ref);
   args.push('--', isLocal ? path.resolve(source.url) : source.url, dir);
-  try {
-    await run('git', args, {
-      timeout: options.timeoutMs,
-      env: { PATH: process.env.PATH, GIT_TERMINAL_PROMPT: '0', HOME: '/nonexistent' },
-      maxBuffer: 1024 * 1024,
-    });
-  } catch (error) {
+  const fail = async (message: string, code: 'BAD_REQUEST' | 'PAYLOAD_TOO_LARGE' = 'BAD_REQUEST') => {
     await rm(dir, { recursive: true, force: true });
-    const detail = String((error as { stderr?: string }).stderr ?? (error as Error).message)
-      .trim()
-      .split('\n')
-      .slice(-2)
-      .join(' ');
-    throw new AppError('BAD_REQUEST', `The repository could not be cloned: ${detail}`);
-  }
+    throw new AppError(code, message);
+  };
+  const tooLarge = () =>
+    `The repository holds more than ${Math.round(options.maxBytes / 1048576)} MiB; the workspace limit is ${Math.round(options.maxBytes / 1048576)} MiB.`;
+  const outcome = await cloneWithin(args, dir, options);
+  if (outcome.kind === 'too-large') return fail(tooLarge(), 'PAYLOAD_TOO_LARGE');
+  if (outcome.kind === 'failed') return fail(`The repository could not be cloned: ${outcome.detail}`);
   const { bytes } = await assertPlainTree(dir).catch(async (error) => {
     await rm(dir, { recursive: true, force: true });
     throw error;
   });
-  if (bytes > options.maxBytes) {
-    await rm(dir, { recursive: true, force: true });
-    throw new AppError(
-      'PAYLOAD_TOO_LARGE',
-      `The repository holds ${Math.round(bytes / 1048576)} MiB; the workspace limit is ${Math.round(options.maxBytes / 1048576)} MiB.`,
-    );
-  }
+  if (bytes > options.maxBytes) return fail(tooLarge(), 'PAYLOAD_TOO_LARGE');
+}
+
+/** Runs git, stopping it as soon as what it wrote passes the limit or the time runs out. */
+async function cloneWithin(
+  args: string[],
+  dir: string,
+  options: { maxBytes: number; timeoutMs: number },
+): Promise<{ kind: 'ok' } | { kind: 'too-large' } | { kind: 'failed'; detail: string }> {
+  const child = spawn('git', args, {
+    env: { PATH: process.env.PATH, GIT_TERMINAL_PROMPT: '0', HOME: '/nonexistent' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  let over = false;
+  let measuring = false;
+  const watch = setInterval(() => {
+    if (measuring) return;
+    measuring = true;
+    void treeBytes(dir)
+      .then((bytes) => {
+        if (bytes > options.maxBytes) {
+          over = true;
+          child.kill('SIGKILL');
+        }
+      })
+      .finally(() => {
+        measuring = false;
+      });
+  }, 250);
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+  const code = await new Promise<number | null>((resolve) => {
+    child.once('error', () => resolve(-1));
+    child.once('close', (exit) => resolve(exit));
+  });
+  clearInterval(watch);
+  clearTimeout(timer);
+  if (over) return { kind: 'too-large' };
+  if (code === 0) return { kind: 'ok' };
+  const detail = stderr.trim().split('\n').slice(-2).join(' ') || `git stopped (${code === null ? 'out of time' : `exit ${code}`})`;
+  return { kind: 'failed', detail };
+}
+
+async function treeBytes(dir: string): Promise<number> {
+  let total = 0;
+  const walk = async (current: string): Promise<void> => {
+    const entries = await readdir(current, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const full = path.join(current, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else total += (await lstat(full).catch(() => undefined))?.size ?? 0;
+    }
+  };
+  await walk(dir);
+  return total;
 }
 
 /**
