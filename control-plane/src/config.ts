@@ -133,6 +133,11 @@ export const ConfigSchema = z
       .describe('Model of new sessions that name none (default: the first enabled model)'),
     SWITCHBOARD_GATEWAY_URL: z.url().optional().describe('How the harness reaches this control plane (default: its own listening address)'),
     SWITCHBOARD_UPLOAD_LIMIT_BYTES: count(1024, 2 * 1024 * 1024 * 1024, 50 * 1024 * 1024).describe('Largest workspace upload or clone'),
+    SWITCHBOARD_MAX_SESSIONS_PER_USER: count(1, 100_000, 200).describe('Open (not archived) sessions one user may have'),
+    SWITCHBOARD_MAX_PENDING_UPLOADS_PER_USER: count(1, 1000, 5).describe(
+      'Uploads not yet used by a session one user may hold (together at most twice the upload limit in bytes)',
+    ),
+    SWITCHBOARD_WS_CONNECTIONS_PER_USER: count(1, 10_000, 20).describe('Open WebSocket connections one user may have per control plane'),
     SWITCHBOARD_WS_MAX_MESSAGE_BYTES: count(1024, 256 * 1024 * 1024, 4 * 1024 * 1024).describe('Largest WebSocket message accepted'),
     SWITCHBOARD_WS_MESSAGES_PER_SECOND: count(1, 100_000, 200).describe('Messages one WebSocket client may send per second'),
     SWITCHBOARD_WS_MAX_BUFFERED_BYTES: count(64 * 1024, 1024 * 1024 * 1024, 8 * 1024 * 1024).describe(
@@ -188,6 +193,9 @@ export const ConfigSchema = z
     defaultModel: env.SWITCHBOARD_DEFAULT_MODEL,
     gatewayUrl: env.SWITCHBOARD_GATEWAY_URL?.replace(/\/+$/, ''),
     uploadLimitBytes: env.SWITCHBOARD_UPLOAD_LIMIT_BYTES,
+    maxSessionsPerUser: env.SWITCHBOARD_MAX_SESSIONS_PER_USER,
+    maxPendingUploadsPerUser: env.SWITCHBOARD_MAX_PENDING_UPLOADS_PER_USER,
+    wsConnectionsPerUser: env.SWITCHBOARD_WS_CONNECTIONS_PER_USER,
     wsMaxMessageBytes: env.SWITCHBOARD_WS_MAX_MESSAGE_BYTES,
     wsMessagesPerSecond: env.SWITCHBOARD_WS_MESSAGES_PER_SECOND,
     wsMaxBufferedBytes: env.SWITCHBOARD_WS_MAX_BUFFERED_BYTES,

@@ -67,4 +67,26 @@ describe('audit export', () => {
     // Holding the export would need more than its own size; a cursor needs a few batches.
     expect(growth).toBeLessThan(result.bytes / 3);
   });
+
+  it('holds no database connection while a client reads slowly: each batch is its own short query', async () => {
+    const { port } = t.app.server.address() as AddressInfo;
+    const paused = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port, path: '/api/v1/audit/export', headers: { authorization: `Bearer ${t.adminToken}` } },
+        (res) => {
+          res.pause();
+          resolve(res);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    // Let the server fill the socket and stop at back-pressure, with most of the 100k rows still unread.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const holding = await t.db.sql<{ state: string }[]>`
+      select state from pg_stat_activity
+      where datname = current_database() and pid <> pg_backend_pid() and query ilike '%from audit_events%' and state <> 'idle'`;
+    expect(holding).toEqual([]);
+    paused.destroy();
+  });
 });

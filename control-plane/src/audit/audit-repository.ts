@@ -114,16 +114,28 @@ export async function queryAuditRows(sql: Sql, filter: AuditFilter, limit: numbe
     limit ${limit}`;
 }
 
-/** Rows of a time range in chain order, a batch at a time, never the whole range in memory. */
-export function cursorAuditRows(sql: Sql, filter: AuditFilter, batch: number) {
-  return sql<AuditRow[]>`
-    select * from audit_events
-    where true
-      ${filter.from ? sql`and at >= ${filter.from}` : sql``}
-      ${filter.to ? sql`and at < ${filter.to}` : sql``}
-      ${filter.action ? sql`and action like ${`${escapeLike(filter.action)}%`}` : sql``}
-      ${filter.actorId ? sql`and actor_id = ${filter.actorId}` : sql``}
-    order by id asc`.cursor(batch);
+/**
+ * Rows of a time range in chain order, a batch at a time, never the whole range in memory. Each
+ * batch is its own short query after the last id seen (keyset paging), so an export read slowly
+ * by its client holds no pool connection between batches.
+ */
+export async function* pagedAuditRows(sql: Sql, filter: AuditFilter, batch: number): AsyncGenerator<AuditRow[]> {
+  let afterId = -1n;
+  for (;;) {
+    const rows = await sql<AuditRow[]>`
+      select * from audit_events
+      where id > ${afterId}
+        ${filter.from ? sql`and at >= ${filter.from}` : sql``}
+        ${filter.to ? sql`and at < ${filter.to}` : sql``}
+        ${filter.action ? sql`and action like ${`${escapeLike(filter.action)}%`}` : sql``}
+        ${filter.actorId ? sql`and actor_id = ${filter.actorId}` : sql``}
+      order by id asc
+      limit ${batch}`;
+    if (rows.length > 0) yield rows;
+    const last = rows.at(-1);
+    if (!last || rows.length < batch) return;
+    afterId = last.id;
+  }
 }
 
 /**

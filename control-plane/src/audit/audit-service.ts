@@ -4,7 +4,7 @@ import type { AuditEvent, AuditVerifyResult } from '@switchboard/protocol';
 import type { Queryable, Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { Actor, AuditEntry } from './actions.js';
-import { type AuditFilter, type AuditRow, appendAuditRows, cursorAuditRows, queryAuditRows } from './audit-repository.js';
+import { type AuditFilter, type AuditRow, appendAuditRows, pagedAuditRows, queryAuditRows } from './audit-repository.js';
 import { toVerifyResult, verifyChain } from './chain-verify.js';
 
 export interface AuditServiceOptions {
@@ -56,7 +56,7 @@ export function createAuditService({ sql, log, prompts }: AuditServiceOptions) {
     /** A JSON Lines stream of the range, read through a cursor so memory stays flat for any size. */
     exportLines(filter: AuditFilter, batch = 500): Readable {
       async function* lines() {
-        for await (const rows of cursorAuditRows(sql, filter, batch)) {
+        for await (const rows of pagedAuditRows(sql, filter, batch)) {
           yield rows.map((row) => `${JSON.stringify(toAuditEvent(row))}\n`).join('');
         }
       }

@@ -120,7 +120,13 @@ const services: FastifyPluginAsync<{ config: Config; sql: Sql; vault: Vault }> =
         })
       : null;
   const events = createEventStore({ sql, log: app.log });
-  const uploads = createUploadService({ sql, audit, dataDir: config.dataDir, limitBytes: config.uploadLimitBytes });
+  const uploads = createUploadService({
+    sql,
+    audit,
+    dataDir: config.dataDir,
+    limitBytes: config.uploadLimitBytes,
+    maxPendingPerUser: config.maxPendingUploadsPerUser,
+  });
   const sessionDeps = {
     sql,
     audit,

@@ -32,6 +32,8 @@ export async function attachRpcEndpoint(app: FastifyInstance): Promise<() => Pro
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxMessageBytes, perMessageDeflate: false });
   const failures = app.authFailures;
   const live = new Set<Live>();
+  /** Upgrades accepted but not yet open, per user: counted with the open ones, so a burst cannot slip past the limit. */
+  const upgrading = new Map<string, number>();
   const unlisten = await listenForAccessChanges(app.sql, (change) => {
     for (const connection of live) {
       if (change.userId === connection.auth.user.id || change.tokenId === connection.auth.tokenId)
@@ -69,7 +71,25 @@ export async function attachRpcEndpoint(app: FastifyInstance): Promise<() => Pro
           );
           return refuse(socket, 401, 'UNAUTHORIZED', 'Sign in: send your API token as "Authorization: Bearer sb_…".');
         }
+        const userId = auth.user.id;
+        const open = [...live].filter((entry) => entry.auth.user.id === userId).length + (upgrading.get(userId) ?? 0);
+        if (open >= config.wsConnectionsPerUser)
+          return refuse(
+            socket,
+            429,
+            'RATE_LIMITED',
+            `You have ${open} open connections to Switchboard, the most one person may have. Close an editor window, then reconnect.`,
+          );
+        upgrading.set(userId, (upgrading.get(userId) ?? 0) + 1);
+        const settled = () => {
+          const left = (upgrading.get(userId) ?? 1) - 1;
+          if (left > 0) upgrading.set(userId, left);
+          else upgrading.delete(userId);
+        };
+        socket.once('close', settled);
         wss.handleUpgrade(request, socket, head, (ws) => {
+          socket.off('close', settled);
+          settled();
           const connection = serveConnection(app, ws, auth, ip, {
             messagesPerSecond: config.wsMessagesPerSecond,
             maxBufferedBytes: config.wsMaxBufferedBytes,

@@ -37,6 +37,13 @@ export function toSession(row: SessionRow): Session {
   };
 }
 
+/** Open (not archived) sessions of a user; with `lock`, serialises the count with other creates of that user until the transaction ends. */
+export async function countOpenSessions(sql: Queryable, userId: string, { lock = false } = {}): Promise<number> {
+  if (lock) await sql`select pg_advisory_xact_lock(hashtextextended(${`sessions:${userId}`}, 0))`;
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from sessions where user_id = ${userId} and status <> 'archived'`;
+  return row?.n ?? 0;
+}
+
 export async function getSession(sql: Queryable, id: string): Promise<SessionRow | undefined> {
   const [row] = await sql<SessionRow[]>`select * from sessions where id = ${id}`;
   return row;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import type { RpcParsedParams, Session } from '@switchboard/protocol';
 import type { AgentService } from '../agents/agent-service.js';
 import { secretNames } from '../agents/materialize.js';
@@ -132,6 +133,13 @@ export function createSessionService(deps: SessionDeps) {
     async create(auth: AuthContext, actor: Actor, params: RpcParsedParams<'session/create'>, onWait?: OnWait): Promise<Session> {
       if (auth.user.role === 'viewer') throw forbidden('Viewers cannot start agents.');
       const { harness, gatewayUrl } = await runningHarness(onWait);
+      const tooMany = () =>
+        new AppError(
+          'RATE_LIMITED',
+          `You have ${config.maxSessionsPerUser} open sessions, the most one person may have. Archive sessions you no longer need, then try again.`,
+          { limit: config.maxSessionsPerUser },
+        );
+      if ((await repo.countOpenSessions(sql, auth.user.id)) >= config.maxSessionsPerUser) throw tooMany();
       if (params.teamId && auth.user.role !== 'admin' && !(await repo.isTeamMember(sql, params.teamId, auth.user.id))) {
         throw forbidden('You can share sessions only with teams you belong to.');
       }
@@ -163,6 +171,7 @@ export function createSessionService(deps: SessionDeps) {
       });
 
       const key = await sql.begin(async (tx) => {
+        if ((await repo.countOpenSessions(tx, auth.user.id, { lock: true })) >= config.maxSessionsPerUser) throw tooMany();
         await tx`
           insert into sessions (id, user_id, team_id, title, agent, agent_id, agent_version, budget_cap_micros, model, workspace_dir, policy)
           values (${id}, ${auth.user.id}, ${params.teamId ?? null}, ${params.title}, ${agent.name}, ${agent.defined?.id ?? null},
@@ -189,6 +198,10 @@ export function createSessionService(deps: SessionDeps) {
             payload: { agentId: agent.defined?.id, agentVersion: agent.defined?.version, secrets: secretRefs },
           });
         return issued.key;
+      }).catch(async (error: unknown) => {
+        // Nothing half-made: the seeded workspace goes with the refused row.
+        await rm(dir, { recursive: true, force: true });
+        throw error;
       });
 
       try {
