@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
 import { listenForAccessChanges } from '../auth/access-changes.js';
 import type { AuthContext } from '../auth/auth-plugin.js';
+import { createClientAddress } from '../auth/client-address.js';
 import { verifyToken } from '../auth/verify-token.js';
 import { serveConnection } from './connection.js';
 
@@ -31,6 +32,7 @@ export async function attachRpcEndpoint(app: FastifyInstance): Promise<() => Pro
   const { config } = app;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxMessageBytes, perMessageDeflate: false });
   const failures = app.authFailures;
+  const clientAddress = createClientAddress(config.trustProxy);
   const live = new Set<Live>();
   /** Upgrades accepted but not yet open, per user: counted with the open ones, so a burst cannot slip past the limit. */
   const upgrading = new Map<string, number>();
@@ -59,7 +61,7 @@ export async function attachRpcEndpoint(app: FastifyInstance): Promise<() => Pro
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = request.url?.split('?')[0];
     if (url !== '/rpc') return socket.destroy();
-    const ip = request.socket.remoteAddress ?? 'unknown';
+    const ip = clientAddress(request);
     authenticate(request).then(
       async (auth) => {
         if (typeof auth === 'string') {

@@ -170,39 +170,41 @@ export function createSessionService(deps: SessionDeps) {
         releaseUpload: (uploadId) => deps.uploads.release(uploadId),
       });
 
-      const key = await sql.begin(async (tx) => {
-        if ((await repo.countOpenSessions(tx, auth.user.id, { lock: true })) >= config.maxSessionsPerUser) throw tooMany();
-        await tx`
+      const key = await sql
+        .begin(async (tx) => {
+          if ((await repo.countOpenSessions(tx, auth.user.id, { lock: true })) >= config.maxSessionsPerUser) throw tooMany();
+          await tx`
           insert into sessions (id, user_id, team_id, title, agent, agent_id, agent_version, budget_cap_micros, model, workspace_dir, policy)
           values (${id}, ${auth.user.id}, ${params.teamId ?? null}, ${params.title}, ${agent.name}, ${agent.defined?.id ?? null},
                   ${agent.defined?.version ?? null}, ${spec?.maxBudgetPerSessionMicros ?? null}, ${resolved.model.name}, ${dir},
                   ${ownPolicy ? tx.json(ownPolicy) : null})`;
-        const issued = await deps.sessionKeys.issue(tx, actor, auth.user.id, id);
-        await audit.record(tx, actor, {
-          action: 'session.create',
-          target: { type: 'session', id },
-          payload: {
-            title: params.title,
-            agent: agent.name,
-            agentId: agent.defined?.id ?? null,
-            agentVersion: agent.defined?.version ?? null,
-            model: resolved.model.name,
-            teamId: params.teamId ?? null,
-            workspace: workspace.kind === 'git' ? { kind: 'git', url: workspace.url } : { kind: workspace.kind },
-          },
-        });
-        if (secretRefs.length > 0)
+          const issued = await deps.sessionKeys.issue(tx, actor, auth.user.id, id);
           await audit.record(tx, actor, {
-            action: 'secret.use',
+            action: 'session.create',
             target: { type: 'session', id },
-            payload: { agentId: agent.defined?.id, agentVersion: agent.defined?.version, secrets: secretRefs },
+            payload: {
+              title: params.title,
+              agent: agent.name,
+              agentId: agent.defined?.id ?? null,
+              agentVersion: agent.defined?.version ?? null,
+              model: resolved.model.name,
+              teamId: params.teamId ?? null,
+              workspace: workspace.kind === 'git' ? { kind: 'git', url: workspace.url } : { kind: workspace.kind },
+            },
           });
-        return issued.key;
-      }).catch(async (error: unknown) => {
-        // Nothing half-made: the seeded workspace goes with the refused row.
-        await rm(dir, { recursive: true, force: true });
-        throw error;
-      });
+          if (secretRefs.length > 0)
+            await audit.record(tx, actor, {
+              action: 'secret.use',
+              target: { type: 'session', id },
+              payload: { agentId: agent.defined?.id, agentVersion: agent.defined?.version, secrets: secretRefs },
+            });
+          return issued.key;
+        })
+        .catch(async (error: unknown) => {
+          // Nothing half-made: the seeded workspace goes with the refused row.
+          await rm(dir, { recursive: true, force: true });
+          throw error;
+        });
 
       try {
         const models = (await deps.providers.enabledModels()).map(toWorkspaceModel);

@@ -83,7 +83,11 @@ export function createUploadService({
         .begin(async (tx) => {
           await checkQuota(tx, userId, bytes, { lock: true });
           await tx`insert into uploads (id, user_id, files, bytes, expires_at) values (${id}, ${userId}, ${files.length}, ${bytes}, ${expiresAt})`;
-          await audit.record(tx, actor, { action: 'upload.create', target: { type: 'upload', id }, payload: { files: files.length, bytes } });
+          await audit.record(tx, actor, {
+            action: 'upload.create',
+            target: { type: 'upload', id },
+            payload: { files: files.length, bytes },
+          });
         })
         .catch(async (error: unknown) => {
           await rm(dir, { recursive: true, force: true });
