@@ -21,7 +21,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (app) => {
       if (failures.fail({ address: ip, credential }).limited) {
         return {
           status: 429,
-          body: errorBody(format, 'rate_limit_error', 'RATE_LIMITED', 'Too many failed sign-in attempts from this address.'),
+          body: errorBody(format, 'rate_limit_error', 'RATE_LIMITED', 'Too many failed sign-in attempts. Wait a minute and try again.'),
         };
       }
       await app.audit.recordAlone(
