@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { SessionEvent } from '@switchboard/protocol';
-import type { Actor } from '../audit/actions.js';
+import type { Actor, AuditEntry } from '../audit/actions.js';
 import type { AuthContext } from '../auth/auth-plugin.js';
 import { AppError, forbidden } from '../errors.js';
 import type { HarnessEvent } from '../harness/harness.js';
@@ -74,6 +74,28 @@ export function createHarnessBridge(deps: SessionDeps) {
         ? 'This request is no longer waiting for an answer (answered, timed out, or unknown).'
         : 'This question is no longer waiting for an answer.',
     );
+  }
+
+  /**
+   * A person's answer: the session, the kind and the right to allow are checked in the UPDATE that
+   * decides the ask, and its audit row commits with it; the ask's timer stops.
+   */
+  async function answer(
+    auth: AuthContext,
+    actor: Actor,
+    input: { sessionId: string; id: string; kind: 'permission' | 'question'; status: 'once' | 'always' | 'reject' | 'answered' },
+    entry: (row: repo.ApprovalRow) => AuditEntry,
+  ): Promise<repo.ApprovalRow> {
+    await sessionAccess(deps, auth, input.sessionId, 'write');
+    const decided = await sql.begin(async (tx) => {
+      const answered = await repo.answerApproval(tx, { ...input, userId: auth.user.id, isAdmin: auth.user.role === 'admin' });
+      if (answered) await audit.record(tx, actor, entry(answered));
+      return answered;
+    });
+    if (!decided) return explainRefusedAnswer(input.sessionId, input.id, input.kind);
+    clearTimeout(timers.get(input.id));
+    timers.delete(input.id);
+    return decided;
   }
 
   /** An ask nobody answered in time is rejected, so a headless turn never hangs. */
@@ -327,35 +349,17 @@ export function createHarnessBridge(deps: SessionDeps) {
       actor: Actor,
       params: { sessionId: string; permissionId: string; reply: 'once' | 'always' | 'reject' },
     ): Promise<void> {
-      await sessionAccess(deps, auth, params.sessionId, 'write');
-      const decided = await sql.begin(async (tx) => {
-        const answered = await repo.answerApproval(tx, {
-          id: params.permissionId,
-          sessionId: params.sessionId,
-          kind: 'permission',
-          status: params.reply,
-          userId: auth.user.id,
-          isAdmin: auth.user.role === 'admin',
-        });
-        if (!answered) return undefined;
-        await audit.record(tx, actor, {
+      const approval = await answer(
+        auth,
+        actor,
+        { sessionId: params.sessionId, id: params.permissionId, kind: 'permission', status: params.reply },
+        (row) => ({
           action: 'tool.approval',
           target: { type: 'session', id: params.sessionId },
           outcome: params.reply === 'reject' ? 'denied' : 'ok',
-          payload: {
-            approvalId: params.permissionId,
-            tool: answered.tool,
-            patterns: answered.patterns,
-            decision: params.reply,
-            by: 'user',
-          },
-        });
-        return answered;
-      });
-      if (!decided) await explainRefusedAnswer(params.sessionId, params.permissionId, 'permission');
-      const approval = decided as repo.ApprovalRow;
-      clearTimeout(timers.get(params.permissionId));
-      timers.delete(params.permissionId);
+          payload: { approvalId: params.permissionId, tool: row.tool, patterns: row.patterns, decision: params.reply, by: 'user' },
+        }),
+      );
       const { target: t } = await target(params.sessionId);
       await deps.harness?.replyPermission(t, params.permissionId, params.reply);
       await events.append(params.sessionId, [
@@ -368,27 +372,11 @@ export function createHarnessBridge(deps: SessionDeps) {
       actor: Actor,
       params: { sessionId: string; questionId: string; answers: string[][] | null },
     ): Promise<void> {
-      await sessionAccess(deps, auth, params.sessionId, 'write');
-      const decided = await sql.begin(async (tx) => {
-        const answered = await repo.answerApproval(tx, {
-          id: params.questionId,
-          sessionId: params.sessionId,
-          kind: 'question',
-          status: 'answered',
-          userId: auth.user.id,
-          isAdmin: auth.user.role === 'admin',
-        });
-        if (!answered) return undefined;
-        await audit.record(tx, actor, {
-          action: 'question.answer',
-          target: { type: 'session', id: params.sessionId },
-          payload: { questionId: params.questionId, answers: params.answers },
-        });
-        return answered;
-      });
-      if (!decided) await explainRefusedAnswer(params.sessionId, params.questionId, 'question');
-      clearTimeout(timers.get(params.questionId));
-      timers.delete(params.questionId);
+      await answer(auth, actor, { sessionId: params.sessionId, id: params.questionId, kind: 'question', status: 'answered' }, () => ({
+        action: 'question.answer',
+        target: { type: 'session', id: params.sessionId },
+        payload: { questionId: params.questionId, answers: params.answers },
+      }));
       const { target: t } = await target(params.sessionId);
       if (params.answers) await deps.harness?.replyQuestion(t, params.questionId, params.answers);
       else await deps.harness?.rejectQuestion(t, params.questionId);
