@@ -50,4 +50,26 @@ describe('requests that arrive while the agent runtime starts', () => {
     expect(await h.db.sql`select id from sessions where user_id = ${user.id}`).toHaveLength(0);
     expect(await h.db.sql`select id from audit_events where actor_id = ${user.id} and action = 'session.create'`).toHaveLength(0);
   });
+
+  it('revoke the key of a session the runtime could not start, so nothing can spend with it', async () => {
+    const { h, rpc, user } = await notStarted(60);
+    await h.app.startAgents(h.baseUrl);
+    const harness = h.app.harness as NonNullable<typeof h.app.harness>;
+    const real = harness.createSession;
+    harness.createSession = async () => {
+      throw new Error('the runtime refused the session');
+    };
+    try {
+      await expect(rpc.request('session/create', { title: 'Never started' })).rejects.toMatchObject({
+        data: { code: 'HARNESS_UNAVAILABLE' },
+      });
+    } finally {
+      harness.createSession = real;
+    }
+    const [session] = await h.db.sql<{ id: string; status: string }[]>`select id, status from sessions where user_id = ${user.id}`;
+    expect(session?.status).toBe('error');
+    const keys = await h.db.sql<{ revoked_at: Date | null }[]>`select revoked_at from session_keys where session_id = ${session?.id ?? ''}`;
+    expect(keys).toHaveLength(1);
+    expect(keys[0]?.revoked_at).not.toBeNull();
+  }, 60_000);
 });

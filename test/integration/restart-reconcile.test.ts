@@ -56,5 +56,15 @@ describe('reconciling after a restart', () => {
       expect.objectContaining({ type: 'status', status: 'idle', detail: 'interrupted' }),
     ]);
     expect(await t.db.sql`select 1 from session_events where session_id in (${theirs}, ${lookalike})`).toHaveLength(0);
+    // Closing an ask is a decision like any other: it is in the audit trail, by the system.
+    const audit = await t.db.sql<{ actor_type: string; outcome: string; payload: { decision: string; by: string } }[]>`
+      select actor_type, outcome, payload from audit_events where action = 'tool.approval' and target_id = ${mine}`;
+    expect(audit).toEqual([
+      expect.objectContaining({
+        actor_type: 'system',
+        outcome: 'denied',
+        payload: expect.objectContaining({ decision: 'expired', by: 'system' }),
+      }),
+    ]);
   });
 });
