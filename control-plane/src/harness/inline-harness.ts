@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
@@ -9,7 +10,7 @@ import { resolveOpencodeBinary } from './binary.js';
 import { subscribeEvents } from './event-stream.js';
 import type { Harness, HarnessEvent, HarnessHealth } from './harness.js';
 import { createOpencodeClient, type OpencodeClient } from './opencode-client.js';
-import { adoptWorkspace, prepareHarnessDirs, reachableBinary } from './os-user.js';
+import { adoptWorkspace, prepareHarnessDirs, reachableBinary, stopOrphanHarness } from './os-user.js';
 import { prepareConfigDir } from './plugin-cache.js';
 import { treeRss } from './process-memory.js';
 import { createTranslator } from './translate.js';
@@ -81,6 +82,8 @@ export function createInlineHarness(
     const d = dirs();
     await prepareHarnessDirs(d, options.runAs);
     await prepareConfigDir(path.join(d.config, 'opencode'), options.version, log);
+    const pidFile = path.join(path.dirname(d.home), 'opencode.pid');
+    await stopOrphanHarness(pidFile, d.home, log);
     const port = await freePort();
     const password = randomBytes(24).toString('base64url');
     const binary = await reachableBinary(resolveOpencodeBinary(), options.version, options.runAs);
@@ -103,6 +106,8 @@ export function createInlineHarness(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;
+    // Not awaited: the exit listener below must be in place before anything else can run.
+    if (proc.pid) void writeFile(pidFile, `${proc.pid}\n`, { mode: 0o600 }).catch(() => {});
     // If this process ends without stopping the harness (a crash, a test runner's exit), take it along.
     process.once('exit', killOnExit);
     let output = '';

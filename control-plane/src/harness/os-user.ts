@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, copyFile, lchown, lstat, mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, lchown, lstat, mkdir, readdir, readFile, readlink, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type RunAs, traversable } from '../system-user.js';
 
@@ -143,4 +143,29 @@ async function chownTree(target: string, runAs: RunAs): Promise<void> {
   await lchown(target, runAs.uid, runAs.gid);
   if (!info.isDirectory()) return;
   for (const entry of await readdir(target)) await chownTree(path.join(target, entry), runAs);
+}
+
+/**
+ * An OpenCode left running by a control plane that was killed (kill -9 runs no exit handler) would
+ * hold its memory forever next to the new one: the pid file names it, and it is stopped first.
+ */
+export async function stopOrphanHarness(pidFile: string, home: string, log: { warn(obj: object, msg: string): void }): Promise<void> {
+  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (!cmdline.includes('opencode') || !cmdline.includes('serve')) return;
+  // A reused pid running another data dir's OpenCode is not ours (its folder tells, where we may read it).
+  const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => undefined);
+  if (cwd !== undefined && cwd !== home) return;
+  log.warn({ orphanPid: pid }, 'stopping an agent runtime left behind by a control plane that was killed');
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  for (let waited = 0; waited < 5000 && existsSync(`/proc/${pid}`); waited += 50) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (/\) [ZX] /.test(stat)) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
