@@ -64,7 +64,6 @@ describe('budgets under concurrency', () => {
     const limit = 150_000;
     const budget = await g.request(g.adminToken, 'PUT', `/api/v1/users/${user.id}/budgets/month`, { limitMicros: limit });
     g.fake.setDefault({ text: 'A streamed answer in several chunks.', chunks: 5, chunkDelayMs: 2, usage: { input: 400, output: 35 } });
-    const stop = watch(g.db.sql, budget.body.id);
 
     const call = async (i: number): Promise<'ok' | 'refused' | string> => {
       try {
@@ -94,26 +93,7 @@ describe('budgets under concurrency', () => {
         return (error as { status?: number }).status === 402 ? 'refused' : String(error);
       }
     };
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => call(i)));
-    const { peak, samples } = await stop();
-
-    const ok = results.filter((result) => result === 'ok').length;
-    const refused = results.filter((result) => result === 'refused').length;
-    console.info(`race: ${ok} settled, ${refused} refused, peak spent+reserved ${peak} of ${limit} over ${samples} samples`);
-    expect(ok + refused).toBe(200);
-    expect(ok).toBeGreaterThan(0);
-    expect(refused).toBeGreaterThan(0);
-    expect(samples).toBeGreaterThan(10);
-    expect(peak).toBeLessThanOrEqual(BigInt(limit));
-
-    const [final] = await g.db.sql<
-      { spent_micros: bigint; reserved_micros: bigint }[]
-    >`select spent_micros, reserved_micros from budgets where id = ${budget.body.id}`;
-    const rows = await usageRows(g, user.id);
-    expect(rows).toHaveLength(ok);
-    expect(final!.reserved_micros).toBe(0n);
-    expect(final!.spent_micros).toBe(rows.reduce((sum, row) => sum + row.cost_micros, 0n));
-    expect(final!.spent_micros).toBeLessThanOrEqual(BigInt(limit));
+    await raceUnder('race', { limit, budgetId: budget.body.id, userId: user.id, calls: 200, call });
     expect(await g.db.sql`select 1 from reservations where user_id = ${user.id}`).toHaveLength(0);
   }, 120_000);
 
@@ -124,7 +104,6 @@ describe('budgets under concurrency', () => {
     const limit = 20_000;
     const budget = await g.request(g.adminToken, 'PUT', `/api/v1/users/${user.id}/budgets/total`, { limitMicros: limit });
     g.fake.setDefault({ text: 'Short.', delayMs: 200, usage: { input: 170, output: 9 } });
-    const stop = watch(g.db.sql, budget.body.id);
 
     const call = async (i: number): Promise<'ok' | 'refused' | string> => {
       const messages = [{ role: 'user' as const, content: `question ${i}` }];
@@ -144,26 +123,38 @@ describe('budgets under concurrency', () => {
         return (error as { status?: number }).status === 402 ? 'refused' : String(error);
       }
     };
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => call(i)));
-    const { peak, samples } = await stop();
-
-    const ok = results.filter((result) => result === 'ok').length;
-    const refused = results.filter((result) => result === 'refused').length;
-    console.info(`n=100 race: ${ok} settled, ${refused} refused, peak spent+reserved ${peak} of ${limit} over ${samples} samples`);
-    expect(ok + refused).toBe(40);
-    expect(ok).toBeGreaterThan(0);
-    expect(refused).toBeGreaterThan(0);
-    expect(samples).toBeGreaterThan(10);
-    expect(peak).toBeLessThanOrEqual(BigInt(limit));
-
-    const [final] = await g.db.sql<
-      { spent_micros: bigint; reserved_micros: bigint }[]
-    >`select spent_micros, reserved_micros from budgets where id = ${budget.body.id}`;
-    const rows = await usageRows(g, user.id);
-    expect(rows).toHaveLength(ok);
+    const { rows } = await raceUnder('n=100 race', { limit, budgetId: budget.body.id, userId: user.id, calls: 40, call });
     expect(rows.every((row) => row.output_tokens === 900n && row.cost_micros <= row.reserved_micros)).toBe(true);
-    expect(final!.reserved_micros).toBe(0n);
-    expect(final!.spent_micros).toBe(rows.reduce((sum, row) => sum + row.cost_micros, 0n));
-    expect(final!.spent_micros).toBeLessThanOrEqual(BigInt(limit));
   }, 120_000);
 });
+
+/**
+ * Runs `calls` calls at once against a budget of `limit` and holds the race to the rule: some
+ * settle, some are refused, spent + reserved never passes the limit at any sampled moment, and the
+ * final spend is exactly the settled calls' cost with nothing left reserved.
+ */
+async function raceUnder(
+  label: string,
+  race: { limit: number; budgetId: string; userId: string; calls: number; call: (i: number) => Promise<string> },
+) {
+  const stop = watch(g.db.sql, race.budgetId);
+  const results = await Promise.all(Array.from({ length: race.calls }, (_, i) => race.call(i)));
+  const { peak, samples } = await stop();
+  const ok = results.filter((result) => result === 'ok').length;
+  const refused = results.filter((result) => result === 'refused').length;
+  console.info(`${label}: ${ok} settled, ${refused} refused, peak spent+reserved ${peak} of ${race.limit} over ${samples} samples`);
+  expect(ok + refused).toBe(race.calls);
+  expect(ok).toBeGreaterThan(0);
+  expect(refused).toBeGreaterThan(0);
+  expect(samples).toBeGreaterThan(10);
+  expect(peak).toBeLessThanOrEqual(BigInt(race.limit));
+  const [final] = await g.db.sql<
+    { spent_micros: bigint; reserved_micros: bigint }[]
+  >`select spent_micros, reserved_micros from budgets where id = ${race.budgetId}`;
+  const rows = await usageRows(g, race.userId);
+  expect(rows).toHaveLength(ok);
+  expect(final!.reserved_micros).toBe(0n);
+  expect(final!.spent_micros).toBe(rows.reduce((sum, row) => sum + row.cost_micros, 0n));
+  expect(final!.spent_micros).toBeLessThanOrEqual(BigInt(race.limit));
+  return { rows };
+}
