@@ -105,7 +105,9 @@ export async function prepareHarnessDirs(d: HarnessDirs, runAs: RunAs | undefine
 export async function adoptWorkspace(input: { workspace: string; privateDir: string }, runAs: RunAs | undefined): Promise<void> {
   if (!runAs) return;
   const { workspace } = input;
-  const top = await stat(workspace);
+  const top = await stat(workspace).catch(() => undefined);
+  // A workspace that is gone has nothing to hand over; the harness reports the missing folder itself.
+  if (!top) return;
   // Already handed over (the root-owned, sticky, group-writable top folder is the mark).
   if (top.uid === 0 && top.gid === runAs.gid && (top.mode & 0o7777) === 0o1770) return;
   const guarded = new Set(['opencode.json', 'opencode.jsonc', '.opencode']);
